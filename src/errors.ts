@@ -1,0 +1,117 @@
+/**
+ * The closed set of errors mlpack raises. Every error carries a stable `code` (E_UPPER_SNAKE),
+ * the process exit code the CLI maps it to (DESIGN.md §7), and a `hint` telling the user what to do.
+ * Core code throws these; only the CLI's top-level handler turns them into output and exit codes.
+ */
+export interface MlpackErrorOptions {
+  code?: string;
+  hint?: string;
+  cause?: unknown;
+}
+
+export class MlpackError extends Error {
+  readonly code: string;
+  readonly hint: string | undefined;
+  /** Exit code from DESIGN.md §7. */
+  readonly exitCode: number = 1;
+
+  constructor(message: string, options: MlpackErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = options.code ?? "E_INTERNAL";
+    this.hint = options.hint;
+  }
+}
+
+/** A check the user asked for failed: lock drift, verify. Exit 1. */
+export class CheckFailedError extends MlpackError {
+  override readonly exitCode = 1;
+  constructor(message: string, options: MlpackErrorOptions = {}) {
+    super(message, { code: "E_CHECK_FAILED", ...options });
+  }
+}
+
+/** Bad flags, bad mlpack.json, missing inputs. Exit 2. */
+export class UsageError extends MlpackError {
+  override readonly exitCode = 2;
+  constructor(message: string, options: MlpackErrorOptions = {}) {
+    super(message, { code: "E_USAGE", ...options });
+  }
+}
+
+/** A config file that does not validate. Exit 2. */
+export class ConfigError extends UsageError {
+  constructor(message: string, options: MlpackErrorOptions = {}) {
+    super(message, { code: "E_CONFIG", ...options });
+  }
+}
+
+/** The Docker engine cannot be reached. Exit 3. */
+export class DockerUnavailableError extends MlpackError {
+  override readonly exitCode = 3;
+  constructor(message: string, options: MlpackErrorOptions = {}) {
+    super(message, {
+      code: "E_DOCKER_UNAVAILABLE",
+      hint: "Start the Docker engine, check DOCKER_HOST and the socket's permissions, or use --runner local.",
+      ...options,
+    });
+  }
+}
+
+/** The user's model command exited non-zero. Exit 4. */
+export class ModelCommandError extends MlpackError {
+  override readonly exitCode = 4;
+  readonly commandExitCode: number | null;
+  readonly outputTail: string;
+  constructor(
+    message: string,
+    details: { commandExitCode: number | null; outputTail: string },
+    options: MlpackErrorOptions = {},
+  ) {
+    super(message, { code: "E_MODEL_COMMAND", ...options });
+    this.commandExitCode = details.commandExitCode;
+    this.outputTail = details.outputTail;
+  }
+}
+
+/** The registry or its authentication failed. Exit 5. */
+export class RegistryError extends MlpackError {
+  override readonly exitCode = 5;
+  /** The registry's own error code (e.g. BLOB_UNKNOWN, DENIED), when it sent one. */
+  readonly registryCode: string | undefined;
+  readonly status: number | undefined;
+  /** Whether trying again can help (408, 429, 5xx, connection resets). */
+  readonly retryable: boolean;
+  constructor(
+    message: string,
+    options: MlpackErrorOptions & { registryCode?: string; status?: number; retryable?: boolean } = {},
+  ) {
+    super(message, { code: "E_REGISTRY", ...options });
+    this.registryCode = options.registryCode;
+    this.status = options.status;
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+/** The user interrupted (SIGINT). Exit 130. */
+export class InterruptedError extends MlpackError {
+  override readonly exitCode = 130;
+  constructor(message = "Interrupted", options: MlpackErrorOptions = {}) {
+    super(message, { code: "E_INTERRUPTED", ...options });
+  }
+}
+
+/** The feature exists in the design but has not landed yet. Exit 2, no fake result. */
+export class NotImplementedError extends UsageError {
+  constructor(command: string) {
+    super(`mlpack ${command} is not implemented yet`, {
+      code: "E_NOT_IMPLEMENTED",
+      hint: "Follow the project's issues for when it lands.",
+    });
+  }
+}
+
+/** Throws InterruptedError when the signal has fired; call between steps of long work. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new InterruptedError();
+}
