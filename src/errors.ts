@@ -7,11 +7,14 @@ export interface MlpackErrorOptions {
   code?: string;
   hint?: string;
   cause?: unknown;
+  /** Structured data for the JSON error document (e.g. a drift report). */
+  details?: unknown;
 }
 
 export class MlpackError extends Error {
   readonly code: string;
   readonly hint: string | undefined;
+  readonly details: unknown;
   /** Exit code from DESIGN.md §7. */
   readonly exitCode: number = 1;
 
@@ -20,6 +23,7 @@ export class MlpackError extends Error {
     this.name = new.target.name;
     this.code = options.code ?? "E_INTERNAL";
     this.hint = options.hint;
+    this.details = options.details;
   }
 }
 

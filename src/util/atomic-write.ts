@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, open, rename, rm } from "node:fs/promises";
-import { dirname, join, basename } from "node:path";
+import { basename, dirname, join } from "node:path";
 
 /** A sibling temp path, so the final rename stays on one filesystem and is atomic. */
 export function tempSibling(path: string): string {

@@ -1,0 +1,121 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { CommanderError } from "commander";
+import { configPath, loadConfigFile, resolveSection } from "../config/resolve.js";
+import type { SectionName } from "../config/settings.js";
+import { InterruptedError, MlpackError, UsageError } from "../errors.js";
+import { handleError } from "./handle-error.js";
+import { Output } from "./output.js";
+import { buildProgram, type ParsedInvocation } from "./program.js";
+
+export interface MainIo {
+  env?: NodeJS.ProcessEnv;
+  stdout?: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr?: NodeJS.WritableStream & { isTTY?: boolean };
+  cwd?: string;
+  /** Cancelled on Ctrl-C; main installs the SIGINT handler when omitted. */
+  signal?: AbortSignal;
+}
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/** Runs the CLI and returns the exit code; never calls process.exit so it is testable in-process. */
+export async function main(argv: string[], io: MainIo = {}): Promise<number> {
+  const env = io.env ?? process.env;
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  const version = packageVersion();
+  const beforeDashes = argv.slice(2, argv.includes("--") ? argv.indexOf("--") : undefined);
+  const wantsJson = beforeDashes.includes("--json");
+  let out = new Output({
+    json: wantsJson,
+    quiet: false,
+    verbose: beforeDashes.includes("--verbose"),
+    color: true,
+    progress: false,
+    env,
+    stdout,
+    stderr,
+  });
+
+  let parsed: ParsedInvocation | undefined;
+  const program = buildProgram(version, (p) => {
+    parsed = p;
+  });
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (
+        error.code === "commander.helpDisplayed" ||
+        error.code === "commander.version" ||
+        error.code === "commander.help"
+      )
+        return 0;
+      return handleError(
+        new UsageError(error.message.replace(/^error: /, ""), {
+          code: "E_USAGE",
+          hint: "Run `mlpack --help` for usage.",
+        }),
+        out,
+      );
+    }
+    return handleError(error, out);
+  }
+  if (!parsed) return 0;
+
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort();
+  };
+  if (!io.signal) process.on("SIGINT", onSigint);
+  else io.signal.addEventListener("abort", () => controller.abort(), { once: true });
+
+  try {
+    const cwd = resolve(io.cwd ?? process.cwd(), (parsed.globalFlags.cwd as string | undefined) ?? ".");
+    const cfg = configPath(cwd, parsed.globalFlags.config as string | undefined);
+    const file = await loadConfigFile(cfg.path, cfg.explicit);
+    const global = resolveSection({ section: "global", file, env, flags: parsed.globalFlags });
+    out = new Output({
+      json: global.json === true,
+      quiet: global.quiet === true,
+      verbose: global.verbose === true,
+      color: global.color !== false,
+      progress: global.progress !== false,
+      env,
+      stdout,
+      stderr,
+    });
+    const settings = resolveSection({ section: parsed.command.name, file, env, flags: parsed.flags });
+    const section = (name: SectionName) => resolveSection({ section: name, file, env, flags: {} });
+    await parsed.command.run({
+      cwd,
+      settings,
+      global,
+      args: parsed.args,
+      out,
+      signal: controller.signal,
+      env,
+      version,
+      section,
+    });
+    out.close();
+    return 0;
+  } catch (error) {
+    // After Ctrl-C, whatever the cancelled operation threw is a consequence of the interrupt.
+    const interrupted =
+      controller.signal.aborted && !(error instanceof MlpackError && error.exitCode === 130);
+    return handleError(
+      interrupted ? new InterruptedError("Interrupted; cleaned up", { cause: error }) : error,
+      out,
+    );
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+}

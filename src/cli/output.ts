@@ -1,0 +1,113 @@
+import { Chalk, type ChalkInstance } from "chalk";
+import type { MlpackEvent } from "../events.js";
+import { ProgressRenderer } from "./progress.js";
+
+export interface OutputOptions {
+  json: boolean;
+  quiet: boolean;
+  verbose: boolean;
+  color: boolean;
+  progress: boolean;
+  env: NodeJS.ProcessEnv;
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export const SCHEMA_VERSION = 1;
+
+/**
+ * The one place that writes to the terminal. Results go to stdout, everything else to stderr; colour and
+ * live progress only on a TTY outside CI, and never under --json.
+ */
+export class Output {
+  readonly chalk: ChalkInstance;
+  readonly json: boolean;
+  readonly verbose: boolean;
+  readonly quiet: boolean;
+  readonly warnings: string[] = [];
+  private readonly progress: ProgressRenderer | undefined;
+
+  constructor(private readonly opts: OutputOptions) {
+    this.json = opts.json;
+    this.verbose = opts.verbose;
+    this.quiet = opts.quiet;
+    const ci = isCi(opts.env);
+    const noColor = opts.env.NO_COLOR !== undefined && opts.env.NO_COLOR !== "";
+    const colorful = !opts.json && opts.color && !noColor && opts.stderr.isTTY === true;
+    this.chalk = new Chalk({ level: colorful ? 1 : 0 });
+    if (!opts.json && !opts.quiet && opts.progress) {
+      const live = opts.stderr.isTTY === true && !ci;
+      this.progress = new ProgressRenderer(opts.stderr, live);
+    }
+  }
+
+  /** Renders a core event. */
+  readonly emit = (event: MlpackEvent): void => {
+    switch (event.type) {
+      case "warning":
+        this.warn(event.message);
+        return;
+      case "step":
+        if (!this.quiet && !this.json) this.info(event.message);
+        return;
+      case "log":
+        // The model command's own output: shown live unless the caller wants a clean --json stream.
+        if (!this.json && !this.quiet) this.progress?.clear();
+        if (!this.json && !this.quiet) this.opts.stderr.write(event.text);
+        return;
+      case "progress":
+      case "progress-end":
+        this.progress?.handle(event);
+        return;
+    }
+  };
+
+  info(message: string): void {
+    if (this.quiet || this.json) return;
+    this.progress?.clear();
+    this.opts.stderr.write(`${message}\n`);
+  }
+
+  warn(message: string): void {
+    this.warnings.push(message);
+    if (this.quiet) return;
+    this.progress?.clear();
+    if (this.opts.env.GITHUB_ACTIONS === "true") {
+      this.opts.stderr.write(`::warning::${message.replace(/\r?\n/g, "%0A")}\n`);
+    } else {
+      this.opts.stderr.write(`${this.chalk.yellow("warning:")} ${message}\n`);
+    }
+  }
+
+  /** Writes the command's result: the JSON document under --json, else the human rendering. */
+  result(command: string, data: object, human: () => string): void {
+    this.progress?.finish();
+    if (this.json) {
+      const doc = { schemaVersion: SCHEMA_VERSION, ok: true, command, ...data, warnings: this.warnings };
+      this.opts.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+      return;
+    }
+    const text = human();
+    if (text.length > 0) this.opts.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+  }
+
+  /** Raw stderr for the error handler. */
+  errorText(text: string): void {
+    this.progress?.finish();
+    this.opts.stderr.write(text.endsWith("\n") ? text : `${text}\n`);
+  }
+
+  errorJson(doc: object): void {
+    this.progress?.finish();
+    this.opts.stdout.write(`${JSON.stringify({ schemaVersion: SCHEMA_VERSION, ...doc }, null, 2)}\n`);
+  }
+
+  close(): void {
+    this.progress?.finish();
+  }
+}
+
+export function isCi(env: NodeJS.ProcessEnv): boolean {
+  const ci = env.CI;
+  return ci !== undefined && ci !== "" && ci !== "0" && ci.toLowerCase() !== "false";
+}

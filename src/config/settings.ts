@@ -1,0 +1,322 @@
+/**
+ * Every setting mlpack has, defined once. The commander options, the `mlpack.json` schema, the `MLPACK_*`
+ * environment names and the help text are all generated from this table, so they cannot drift apart.
+ */
+export type SettingKind = "string" | "number" | "boolean" | "list" | "choice";
+
+export interface SettingSpec {
+  /** camelCase key inside the command's section of mlpack.json. */
+  key: string;
+  /** commander flag syntax, e.g. "--image <ref>". */
+  flags: string;
+  description: string;
+  kind: SettingKind;
+  choices?: readonly string[];
+  default?: string | number | boolean | readonly string[];
+  /** false for flags that only make sense on the command line (e.g. --check). */
+  inConfig?: boolean;
+  /** Also accept --no-<flag> to turn a default-on boolean off. */
+  negatable?: boolean;
+}
+
+export type SectionName = "global" | "discover" | "bundle" | "push" | "dockerfile" | "verify" | "init";
+
+const ASSET_ROOT: SettingSpec = {
+  key: "assetRoot",
+  flags: "--asset-root <path>",
+  description: "directory in the asset image that holds the caches",
+  kind: "string",
+  default: "/cache",
+};
+
+export const SETTINGS: Record<SectionName, readonly SettingSpec[]> = {
+  global: [
+    {
+      key: "json",
+      flags: "--json",
+      description: "print one JSON document on stdout",
+      kind: "boolean",
+      default: false,
+      inConfig: false,
+    },
+    {
+      key: "quiet",
+      flags: "-q, --quiet",
+      description: "print only results and errors",
+      kind: "boolean",
+      default: false,
+    },
+    {
+      key: "verbose",
+      flags: "-v, --verbose",
+      description: "print details and stack traces",
+      kind: "boolean",
+      default: false,
+    },
+    {
+      key: "color",
+      flags: "--no-color",
+      description: "disable colour (also NO_COLOR)",
+      kind: "boolean",
+      default: true,
+    },
+    {
+      key: "progress",
+      flags: "--no-progress",
+      description: "disable progress output",
+      kind: "boolean",
+      default: true,
+    },
+    {
+      key: "config",
+      flags: "--config <file>",
+      description: "config file (default ./mlpack.json when present)",
+      kind: "string",
+      inConfig: false,
+    },
+    {
+      key: "cwd",
+      flags: "-C, --cwd <dir>",
+      description: "run as if started in <dir>",
+      kind: "string",
+      inConfig: false,
+    },
+  ],
+  discover: [
+    {
+      key: "image",
+      flags: "--image <ref>",
+      description: "image to run the command in",
+      kind: "string",
+      default: "public.ecr.aws/lambda/python:3.12",
+    },
+    {
+      key: "runner",
+      flags: "--runner <runner>",
+      description: "where to run the command",
+      kind: "choice",
+      choices: ["docker", "local"],
+      default: "docker",
+    },
+    {
+      key: "workdir",
+      flags: "--workdir <path>",
+      description: "where the project is copied in the container",
+      kind: "string",
+      default: "/var/task",
+    },
+    {
+      key: "env",
+      flags: "--env <K=V...>",
+      description: "extra environment for the command (repeatable)",
+      kind: "list",
+      default: [],
+    },
+    {
+      key: "network",
+      flags: "--network <mode>",
+      description: "container network mode (e.g. bridge, host, none)",
+      kind: "string",
+    },
+    {
+      key: "timeout",
+      flags: "--timeout <sec>",
+      description: "stop the command after this many seconds",
+      kind: "number",
+      default: 3600,
+    },
+    {
+      key: "include",
+      flags: "--include <path...>",
+      description: "package this unknown directory too (repeatable)",
+      kind: "list",
+      default: [],
+    },
+    {
+      key: "exclude",
+      flags: "--exclude <glob...>",
+      description: "never package paths matching this glob (repeatable)",
+      kind: "list",
+      default: [],
+    },
+    {
+      key: "keep",
+      flags: "--keep",
+      description: "keep the container for inspection",
+      kind: "boolean",
+      default: false,
+    },
+    {
+      key: "check",
+      flags: "--check",
+      description: "compare with mlpack.lock.json instead of writing it; exit 1 on drift",
+      kind: "boolean",
+      default: false,
+      inConfig: false,
+    },
+    { key: "command", flags: "", description: "the command to run (after --)", kind: "list", default: [] },
+  ],
+  bundle: [
+    {
+      key: "tag",
+      flags: "--tag <name[:tag]>",
+      description: "tag for --load (default mlpack-assets:<12 hex of digest>)",
+      kind: "string",
+    },
+    {
+      key: "layout",
+      flags: "--layout <dir>",
+      description: "OCI image layout directory",
+      kind: "string",
+      default: ".mlpack/oci",
+    },
+    {
+      key: "load",
+      flags: "--load",
+      description: "load the image into the local Docker engine",
+      kind: "boolean",
+      default: false,
+    },
+    {
+      key: "compression",
+      flags: "--compression <mode>",
+      description: "layer compression",
+      kind: "choice",
+      choices: ["auto", "gzip", "stored", "none"],
+      default: "auto",
+    },
+    {
+      key: "platform",
+      flags: "--platform <platform>",
+      description: "image platform",
+      kind: "choice",
+      choices: ["linux/amd64", "linux/arm64"],
+      default: "linux/amd64",
+    },
+    ASSET_ROOT,
+  ],
+  push: [
+    {
+      key: "repository",
+      flags: "--repository <name>",
+      description: "repository to push to",
+      kind: "string",
+      default: "mlpack-assets",
+    },
+    { key: "tag", flags: "--tag <tag>", description: "tag (default sha-<12 hex of digest>)", kind: "string" },
+    {
+      key: "registry",
+      flags: "--registry <host>",
+      description: "any OCI registry instead of ECR",
+      kind: "string",
+    },
+    { key: "region", flags: "--region <region>", description: "AWS region (ECR)", kind: "string" },
+    { key: "profile", flags: "--profile <profile>", description: "AWS profile (ECR)", kind: "string" },
+    {
+      key: "createRepository",
+      flags: "--create-repository",
+      description: "create the ECR repository if missing (default)",
+      kind: "boolean",
+      default: true,
+      negatable: true,
+    },
+    {
+      key: "concurrency",
+      flags: "--concurrency <n>",
+      description: "blobs uploaded at once",
+      kind: "number",
+      default: 4,
+    },
+  ],
+  dockerfile: [
+    {
+      key: "assetImage",
+      flags: "--asset-image <ref>",
+      description: "asset image (default: last pushed, else last loaded)",
+      kind: "string",
+    },
+    {
+      key: "target",
+      flags: "--target <target>",
+      description: "Dockerfile flavour",
+      kind: "choice",
+      choices: ["lambda", "generic"],
+      default: "lambda",
+    },
+    { key: "base", flags: "--base <ref>", description: "base image", kind: "string" },
+    {
+      key: "handler",
+      flags: "--handler <module.func>",
+      description: "Lambda handler",
+      kind: "string",
+      default: "app.handler",
+    },
+    {
+      key: "requirements",
+      flags: "--requirements <file>",
+      description: "pip requirements file",
+      kind: "string",
+    },
+    {
+      key: "copy",
+      flags: "--copy <path...>",
+      description: "project paths to copy into the image (repeatable)",
+      kind: "list",
+      default: [],
+    },
+    { key: "cmd", flags: "--cmd <cmd>", description: "command for the generic target", kind: "string" },
+    {
+      key: "link",
+      flags: "--link",
+      description: "use COPY --link (BuildKit only)",
+      kind: "boolean",
+      default: false,
+    },
+    {
+      key: "output",
+      flags: "-o, --output <file>",
+      description: "write to a file instead of stdout",
+      kind: "string",
+    },
+  ],
+  verify: [
+    { key: "uid", flags: "--uid <uid>", description: "non-root uid to run as", kind: "number", default: 993 },
+    {
+      key: "tmpSize",
+      flags: "--tmp-size <mb>",
+      description: "size of the /tmp tmpfs in MB",
+      kind: "number",
+      default: 512,
+    },
+  ],
+  init: [
+    {
+      key: "ci",
+      flags: "--ci <provider>",
+      description: "also write a CI workflow",
+      kind: "choice",
+      choices: ["github", "gitlab"],
+      inConfig: false,
+    },
+    {
+      key: "force",
+      flags: "--force",
+      description: "overwrite existing files",
+      kind: "boolean",
+      default: false,
+      inConfig: false,
+    },
+  ],
+};
+
+/** "createRepository" → "CREATE_REPOSITORY" */
+export function envSuffix(key: string): string {
+  return key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
+}
+
+/** The MLPACK_* variable for a setting: MLPACK_<SECTION>_<KEY>, or MLPACK_<KEY> for globals. */
+export function envName(section: SectionName, key: string): string {
+  return section === "global"
+    ? `MLPACK_${envSuffix(key)}`
+    : `MLPACK_${section.toUpperCase()}_${envSuffix(key)}`;
+}
