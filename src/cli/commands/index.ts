@@ -1,0 +1,77 @@
+import type { SectionValues } from "../../config/resolve.js";
+import type { SectionName } from "../../config/settings.js";
+import { NotImplementedError } from "../../errors.js";
+import type { Output } from "../output.js";
+
+/** What a command handler gets: resolved settings, positional args, the output and the cancel signal. */
+export interface CommandContext {
+  cwd: string;
+  settings: SectionValues;
+  global: SectionValues;
+  args: string[];
+  out: Output;
+  signal: AbortSignal;
+  env: NodeJS.ProcessEnv;
+  version: string;
+  /** Another command's settings from mlpack.json and MLPACK_* (no flags), e.g. discover reading bundle.assetRoot. */
+  section(name: SectionName): SectionValues;
+}
+
+export interface CommandSpec {
+  name: Exclude<SectionName, "global">;
+  /** commander usage: name plus positional arguments. */
+  usage: string;
+  summary: string;
+  helpAfter?: string;
+  run(ctx: CommandContext): Promise<void>;
+}
+
+function notYet(name: string): () => Promise<void> {
+  return async () => {
+    throw new NotImplementedError(name);
+  };
+}
+
+// Handlers are imported lazily so `mlpack --help` does not load dockerode or the AWS SDK.
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: "discover",
+    usage: "discover [command...]",
+    summary:
+      "run the model code in a throwaway container, find its caches, stage them, write mlpack.lock.json",
+    helpAfter: "Example:\n  mlpack discover --image my-app:dev -- python app.py",
+    run: async (ctx) => (await import("./discover.js")).runDiscover(ctx),
+  },
+  {
+    name: "bundle",
+    usage: "bundle",
+    summary:
+      "build a deterministic FROM-scratch asset image from the staged caches (no Docker daemon needed)",
+    run: notYet("bundle"),
+  },
+  {
+    name: "push",
+    usage: "push",
+    summary: "push the asset image to AWS ECR or any OCI registry",
+    run: notYet("push"),
+  },
+  {
+    name: "dockerfile",
+    usage: "dockerfile",
+    summary: "write a Lambda Dockerfile that copies the assets from the asset image and sets their ENV",
+    run: notYet("dockerfile"),
+  },
+  {
+    name: "verify",
+    usage: "verify <image> [command...]",
+    summary:
+      "run the final image like Lambda does (read-only, no network, non-root) and prove the assets load",
+    run: notYet("verify"),
+  },
+  {
+    name: "init",
+    usage: "init",
+    summary: "write mlpack.json and, with --ci, a CI workflow",
+    run: notYet("init"),
+  },
+];

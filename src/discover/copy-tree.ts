@@ -1,0 +1,83 @@
+import { copyFile, link, lstat, mkdir, readdir, readlink, symlink } from "node:fs/promises";
+import { join } from "node:path";
+import { symlinkStaysInside } from "../util/tree-paths.js";
+import type { ExportFilter, ExportStats } from "./runner.js";
+
+/**
+ * Copies a host directory into `dest` with the same rules as the container export: symlinks kept (never
+ * followed) when they stay inside the tree, hard links kept within the tree, special files skipped.
+ */
+export async function copyTree(source: string, dest: string, filter: ExportFilter): Promise<ExportStats> {
+  const stats: ExportStats = { files: 0, bytes: 0, skipped: [] };
+  const inodes = new Map<string, string>();
+  await mkdir(dest, { recursive: true });
+  const walk = async (rel: string): Promise<void> => {
+    for (const name of (await readdir(join(source, rel))).sort()) {
+      const path = rel ? `${rel}/${name}` : name;
+      const reason = filter(path);
+      if (reason) {
+        stats.skipped.push({ path, reason });
+        continue;
+      }
+      const from = join(source, path);
+      const to = join(dest, path);
+      const st = await lstat(from);
+      if (st.isDirectory()) {
+        await mkdir(to, { mode: 0o755 });
+        await walk(path);
+      } else if (st.isSymbolicLink()) {
+        const target = await readlink(from);
+        if (!symlinkStaysInside(path, target)) {
+          stats.skipped.push({ path, reason: `symlink to ${target} leaves the asset` });
+          continue;
+        }
+        await symlink(target, to);
+        stats.files += 1;
+      } else if (st.isFile()) {
+        const key = `${st.dev}:${st.ino}`;
+        const first = st.nlink > 1 ? inodes.get(key) : undefined;
+        if (first) await link(join(dest, first), to);
+        else {
+          await copyFile(from, to);
+          if (st.nlink > 1) inodes.set(key, path);
+          stats.bytes += st.size;
+        }
+        stats.files += 1;
+      } else {
+        stats.skipped.push({ path, reason: "special files (FIFOs, sockets, devices) are not packaged" });
+      }
+    }
+  };
+  await walk("");
+  return stats;
+}
+
+/** Every path under `root` (absolute), for the local runner's "what did the command add" diff. */
+export async function listTree(root: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const name of (await readdir(dir)).sort()) {
+      const full = join(dir, name);
+      out.push(full);
+      if ((await lstat(full)).isDirectory()) await walk(full);
+    }
+  };
+  await walk(root);
+  return out;
+}
+
+/** Files and bytes under a host path. */
+export async function measureTree(root: string): Promise<{ files: number; bytes: number }> {
+  const top = await lstat(root);
+  if (!top.isDirectory()) return { files: 1, bytes: top.isFile() ? top.size : 0 };
+  let files = 0;
+  let bytes = 0;
+  for (const path of await listTree(root)) {
+    const st = await lstat(path);
+    if (!st.isDirectory()) {
+      files += 1;
+      bytes += st.isFile() ? st.size : 0;
+    }
+  }
+  return { files, bytes };
+}
