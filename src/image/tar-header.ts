@@ -1,0 +1,150 @@
+/**
+ * Deterministic tar header encoding (ustar + PAX). Pure: the same entry and epoch always give the same bytes,
+ * which is what makes layer diff_ids reproducible (DESIGN.md §4).
+ */
+
+export const BLOCK = 512;
+/** Largest size the 11 octal digits of a ustar size field can hold: 8 GiB - 1. */
+export const USTAR_MAX_SIZE = 0o77777777777;
+
+export type TarType = "file" | "dir" | "symlink" | "hardlink";
+
+/** What a header needs to know about one entry; `name` has no leading slash and no trailing slash. */
+export interface TarHeaderInput {
+  name: string;
+  type: TarType;
+  /** Permission bits only (0o644 / 0o755). */
+  mode: number;
+  /** Content size; 0 for anything but regular files. */
+  size: number;
+  /** Symlink target or hard-link target path (a tar name). */
+  linkname?: string;
+}
+
+const TYPEFLAG: Record<TarType, string> = { file: "0", dir: "5", symlink: "2", hardlink: "1" };
+
+function isAscii(s: string): boolean {
+  return /^[\x01-\x7f]*$/.test(s);
+}
+
+/** Splits a name into ustar prefix (≤155 bytes) + name (≤100 bytes) at a slash, or null when it cannot. */
+export function splitUstarName(name: string): { prefix: string; name: string } | null {
+  if (!isAscii(name)) return null;
+  if (name.length <= 100) return { prefix: "", name };
+  if (name.length > 256) return null;
+  // Prefer the longest prefix so the name part is as short as possible; any valid split is deterministic.
+  for (let i = Math.min(155, name.length - 1); i > 0; i--) {
+    if (name[i] === "/" && name.length - i - 1 <= 100 && name.length - i - 1 > 0) {
+      return { prefix: name.slice(0, i), name: name.slice(i + 1) };
+    }
+  }
+  return null;
+}
+
+/** One PAX record "<len> <key>=<value>\n", where <len> counts the whole record including itself. */
+export function paxRecord(key: string, value: string): Buffer {
+  const body = Buffer.byteLength(` ${key}=${value}\n`);
+  let len = body + String(body).length;
+  // Adding the length's own digits can carry it into one more digit (e.g. 98 + 2 → 100).
+  if (String(len).length + body !== len) len = body + String(len).length;
+  return Buffer.from(`${len} ${key}=${value}\n`, "utf8");
+}
+
+function writeString(buf: Buffer, value: string, offset: number, length: number): void {
+  buf.write(value, offset, Math.min(length, Buffer.byteLength(value)), "utf8");
+}
+
+function writeOctal(buf: Buffer, value: number, offset: number, length: number): void {
+  // length-1 zero-padded digits followed by NUL, as GNU tar and Go write them.
+  const digits = value.toString(8).padStart(length - 1, "0");
+  if (digits.length > length - 1)
+    throw new RangeError(`value ${value} does not fit a ${length}-byte tar field`);
+  buf.write(`${digits}\0`, offset, length, "ascii");
+}
+
+function ustarBlock(
+  fields: { name: string; prefix: string; mode: number; size: number; typeflag: string; linkname: string },
+  mtime: number,
+): Buffer {
+  const h = Buffer.alloc(BLOCK);
+  writeString(h, fields.name, 0, 100);
+  writeOctal(h, fields.mode, 100, 8);
+  writeOctal(h, 0, 108, 8); // uid
+  writeOctal(h, 0, 116, 8); // gid
+  writeOctal(h, fields.size, 124, 12);
+  writeOctal(h, mtime, 136, 12);
+  h.write("        ", 148, 8, "ascii"); // checksum placeholder: spaces while summing
+  h.write(fields.typeflag, 156, 1, "ascii");
+  writeString(h, fields.linkname, 157, 100);
+  h.write("ustar\u000000", 257, 8, "ascii");
+  // uname/gname (265, 297) stay empty; devmajor/devminor zero.
+  writeOctal(h, 0, 329, 8);
+  writeOctal(h, 0, 337, 8);
+  writeString(h, fields.prefix, 345, 155);
+  let sum = 0;
+  for (const byte of h) sum += byte;
+  h.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, 8, "ascii");
+  return h;
+}
+
+/** A name that fits ustar, used in the plain header when the real one is carried by PAX. */
+function fallbackName(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]/g, "_");
+  return ascii.length <= 100 ? ascii : ascii.slice(ascii.length - 100);
+}
+
+function padTo(len: number): number {
+  return (BLOCK - (len % BLOCK)) % BLOCK;
+}
+
+/**
+ * Header bytes for one entry: a PAX 'x' header (+ its padded records) when the name, link target or size
+ * does not fit ustar, then the ustar header. Content and its padding are the caller's.
+ */
+export function encodeHeader(entry: TarHeaderInput, mtime: number): Buffer {
+  const tarName = entry.type === "dir" ? `${entry.name}/` : entry.name;
+  const records: Buffer[] = [];
+  let split = splitUstarName(tarName);
+  if (split === null) {
+    records.push(paxRecord("path", tarName));
+    split = { prefix: "", name: fallbackName(tarName) };
+  }
+  let linkname = entry.linkname ?? "";
+  if (linkname && (!isAscii(linkname) || Buffer.byteLength(linkname) > 100)) {
+    records.push(paxRecord("linkpath", linkname));
+    linkname = fallbackName(linkname);
+  }
+  let size = entry.size;
+  if (size > USTAR_MAX_SIZE) {
+    records.push(paxRecord("size", String(size)));
+    size = 0;
+  }
+  const main = ustarBlock(
+    { ...split, mode: entry.mode, size, typeflag: TYPEFLAG[entry.type], linkname },
+    mtime,
+  );
+  if (records.length === 0) return main;
+  const body = Buffer.concat(records);
+  const paxName = `PaxHeaders/${fallbackName(tarName.replace(/\/$/, "")).split("/").pop() ?? ""}`.slice(
+    0,
+    100,
+  );
+  const pax = ustarBlock(
+    { name: paxName, prefix: "", mode: 0o644, size: body.length, typeflag: "x", linkname: "" },
+    mtime,
+  );
+  return Buffer.concat([pax, body, Buffer.alloc(padTo(body.length)), main]);
+}
+
+/** Zero bytes that pad content of `size` bytes to a block boundary. */
+export function contentPadding(size: number): Buffer {
+  return Buffer.alloc(padTo(size));
+}
+
+/** The two zero blocks that end an archive. */
+export const END_OF_ARCHIVE: Buffer = Buffer.alloc(BLOCK * 2);
+
+/** Exact archive bytes an entry takes (headers + content + padding), for progress totals. */
+export function entryTarSize(entry: TarHeaderInput): number {
+  return encodeHeader(entry, 0).length + entry.size + padTo(entry.size);
+}
