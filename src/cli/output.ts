@@ -51,9 +51,10 @@ export class Output {
         if (!this.quiet && !this.json) this.info(event.message);
         return;
       case "log":
-        // The model command's own output: shown live unless the caller wants a clean --json stream.
-        if (!this.json && !this.quiet) this.progress?.clear();
-        if (!this.json && !this.quiet) this.opts.stderr.write(event.text);
+        // The model command's own output goes to stderr, also under --json (stdout stays one document).
+        if (this.quiet) return;
+        this.progress?.clear();
+        this.opts.stderr.write(event.text);
         return;
       case "progress":
       case "progress-end":

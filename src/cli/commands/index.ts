@@ -47,13 +47,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: "bundle",
     summary:
       "build a deterministic FROM-scratch asset image from the staged caches (no Docker daemon needed)",
-    run: notYet("bundle"),
+    run: async (ctx) => (await import("./bundle.js")).runBundle(ctx),
   },
   {
     name: "push",
     usage: "push",
     summary: "push the asset image to AWS ECR or any OCI registry",
-    run: notYet("push"),
+    run: async (ctx) => (await import("./push.js")).runPush(ctx),
   },
   {
     name: "dockerfile",

@@ -1,0 +1,113 @@
+import { join } from "node:path";
+import { getEntry } from "../catalog/index.js";
+import { measureTree } from "../discover/copy-tree.js";
+import { UsageError } from "../errors.js";
+import type { RunContext } from "../events.js";
+import {
+  type BuildResult,
+  buildImage,
+  type Compression,
+  type ImageAsset,
+  type Platform,
+} from "../image/index.js";
+import type { Lock } from "../lock/lock.js";
+import { lockDigest } from "../lock/lock-digest.js";
+
+/** Labels on every asset image: which lock it came from and which mlpack built it. */
+export const LABEL_LOCK_DIGEST = "dev.mlpack.lock-digest";
+export const LABEL_VERSION = "dev.mlpack.version";
+export const LABEL_ASSET_ROOT = "dev.mlpack.asset-root";
+
+export interface BundleOptions {
+  lock: Lock;
+  projectDir: string;
+  layoutDir: string;
+  assetRoot: string;
+  compression: Compression;
+  platform: Platform;
+  sourceDateEpoch: number;
+  version: string;
+}
+
+export interface BundleResult extends BuildResult {
+  lockDigest: string;
+  layoutDir: string;
+}
+
+/** Staged tree of an asset. */
+export function stagedDir(projectDir: string, id: string): string {
+  return join(projectDir, ".mlpack", "assets", id);
+}
+
+/** HF-style caches get one layer per repo folder, so one model changing re-uploads only its layer. */
+function layeringFor(library: string): ImageAsset["layering"] {
+  return getEntry(library)?.locations.some((l) => l.hfRepos) ? "hf-repos" : "single";
+}
+
+/**
+ * Checks the staged trees still match the lock (file count and bytes; a cheap stat walk, not a re-hash) so a
+ * stale or half-deleted `.mlpack/assets` is caught before an image is built from it.
+ */
+async function checkStaged(lock: Lock, projectDir: string): Promise<void> {
+  for (const asset of lock.assets) {
+    const dir = stagedDir(projectDir, asset.id);
+    const found = await measureTree(dir).catch(() => undefined);
+    if (!found) {
+      throw new UsageError(`staged asset ${asset.id} is missing (${dir})`, {
+        code: "E_ASSET_MISSING",
+        hint: "Run `mlpack discover` to stage the assets listed in mlpack.lock.json.",
+      });
+    }
+    if (found.files !== asset.files || found.bytes !== asset.bytes) {
+      throw new UsageError(
+        `staged asset ${asset.id} does not match mlpack.lock.json (${found.files} files/${found.bytes} bytes staged, lock says ${asset.files}/${asset.bytes})`,
+        { code: "E_ASSET_STALE", hint: "Run `mlpack discover` again to re-stage it." },
+      );
+    }
+  }
+}
+
+/** Builds the asset image for the lock's assets into an OCI layout, without a Docker daemon. */
+export async function bundle(opts: BundleOptions, ctx: RunContext): Promise<BundleResult> {
+  if (opts.lock.assets.length === 0) {
+    throw new UsageError("mlpack.lock.json lists no assets", {
+      code: "E_NO_ASSETS",
+      hint: "Run `mlpack discover` on a command that downloads models, or add directories with --include.",
+    });
+  }
+  await checkStaged(opts.lock, opts.projectDir);
+  const digest = lockDigest(opts.lock);
+  const result = await buildImage({
+    assets: opts.lock.assets.map((a) => ({
+      id: a.id,
+      target: a.target,
+      dir: stagedDir(opts.projectDir, a.id),
+      layering: layeringFor(a.library),
+    })),
+    assetRoot: opts.assetRoot,
+    compression: opts.compression,
+    platform: opts.platform,
+    sourceDateEpoch: opts.sourceDateEpoch,
+    labels: {
+      [LABEL_LOCK_DIGEST]: digest,
+      [LABEL_VERSION]: opts.version,
+      [LABEL_ASSET_ROOT]: opts.assetRoot,
+    },
+    layoutDir: opts.layoutDir,
+    emit: ctx.emit,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  });
+  return { ...result, lockDigest: digest, layoutDir: opts.layoutDir };
+}
+
+/** SOURCE_DATE_EPOCH (reproducible-builds.org): a non-negative integer, else 0. Garbage is an error, not 0. */
+export function sourceDateEpoch(env: NodeJS.ProcessEnv): number {
+  const raw = env.SOURCE_DATE_EPOCH;
+  if (raw === undefined || raw === "") return 0;
+  if (!/^\d+$/.test(raw)) {
+    throw new UsageError(`SOURCE_DATE_EPOCH=${raw} is not a Unix timestamp`, {
+      hint: "Use seconds since 1970, e.g. $(git log -1 --format=%ct).",
+    });
+  }
+  return Number(raw);
+}

@@ -1,0 +1,122 @@
+import { cp, readFile, utimes, writeFile } from "node:fs/promises";
+import { expect, it } from "vitest";
+import { runCli } from "../support/cli.js";
+import { dockerClient } from "../support/docker.js";
+import { testEnv } from "../support/env.js";
+import { useTempProject } from "../support/project.js";
+import { describeReal } from "../support/real.js";
+import { uniqueRepo } from "../support/registry.js";
+
+const FIXTURE = new URL("../../fixtures/demo-model/", import.meta.url).pathname;
+
+/** A project with the fixture model discovered by the local runner (fast, no engine). */
+async function discovered(variant?: string) {
+  const project = await useTempProject();
+  await cp(FIXTURE, project.dir, { recursive: true });
+  const env = variant ? ["--env", `MLPACK_FIXTURE_VARIANT=${variant}`] : [];
+  const r = await runCli(["discover", "--runner", "local", ...env, "--", "python3", "app.py"], { cwd: project.dir });
+  expect(r.code, r.stderr).toBe(0);
+  return project;
+}
+
+async function bundleJson(dir: string, ...args: string[]) {
+  const r = await runCli(["bundle", "--json", ...args], { cwd: dir });
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout);
+}
+
+it("bundle is reproducible across projects and mtimes; SOURCE_DATE_EPOCH is the one timestamp", async () => {
+  const a = await discovered();
+  const b = await discovered();
+  // Touch the second project's staged files: mtimes must not matter.
+  await utimes(b.path(".mlpack", "assets", "torch", "hub", "checkpoints", "resnet-tiny-5c9a1f2e.pth"), 12345, 12345);
+  const docA = await bundleJson(a.dir);
+  const docB = await bundleJson(b.dir);
+  expect(docA.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+  expect(docB.digest).toBe(docA.digest);
+  expect(docB.layers).toEqual(docA.layers);
+  expect(docA.layers.map((l: { title: string }) => l.title)).toEqual([
+    "gensim-data",
+    "huggingface/hub/datasets--mlpack--tiny-squad",
+    "huggingface/hub/models--mlpack--tiny-bert",
+    "nltk_data",
+    "torch",
+  ]);
+  const state = JSON.parse(await readFile(a.path(".mlpack", "state.json"), "utf8"));
+  expect(state.bundle.manifestDigest).toBe(docA.digest);
+  const plain = await bundleJson(a.dir, "--compression", "none");
+  expect(plain.layers.every((l: { mediaType: string }) => l.mediaType.endsWith(".tar"))).toBe(true);
+  const dated = async (dir: string) => {
+    const r = await runCli(["bundle", "--json"], { cwd: dir, env: { SOURCE_DATE_EPOCH: "1700000000" } });
+    return JSON.parse(r.stdout).digest as string;
+  };
+  const datedA = await dated(a.dir);
+  expect(datedA).not.toBe(docA.digest);
+  expect(await dated(b.dir)).toBe(datedA);
+  const bad = await runCli(["bundle"], { cwd: a.dir, env: { SOURCE_DATE_EPOCH: "yesterday" } });
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toContain("SOURCE_DATE_EPOCH=yesterday is not a Unix timestamp");
+});
+
+it("bundle without a lock, or with a stale staging dir, is exit 2 with a hint", async () => {
+  const empty = await useTempProject();
+  const r = await runCli(["bundle"], { cwd: empty.dir });
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(/no mlpack\.lock\.json in .*\nhint: Run `mlpack discover/);
+  const project = await discovered();
+  await writeFile(project.path(".mlpack", "assets", "nltk", "corpora", "stopwords", "english"), "tampered with\n");
+  const stale = await runCli(["bundle", "--json"], { cwd: project.dir });
+  expect(stale.code).toBe(2);
+  expect(JSON.parse(stale.stdout).error).toMatchObject({ code: "E_ASSET_STALE" });
+});
+
+await describeReal(["registry"], "push to a real registry (CLI)", () => {
+  it("prints one reference, re-pushes nothing, and a one-asset change uploads only that layer", async () => {
+    const project = await discovered();
+    const bundled = await bundleJson(project.dir);
+    const repo = uniqueRepo("e2e-push");
+    const args = ["push", "--registry", testEnv().registry, "--repository", repo];
+    const first = await runCli(args, { cwd: project.dir });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toBe(`${testEnv().registry}/${repo}@${bundled.digest}\n`);
+    expect(first.stderr).toMatch(/uploaded .* in 6 blobs/);
+    const state = JSON.parse(await readFile(project.path(".mlpack", "state.json"), "utf8"));
+    expect(state.push).toMatchObject({ reference: first.stdout.trim(), tag: `sha-${bundled.digest.slice(7, 19)}` });
+
+    const again = JSON.parse((await runCli([...args, "--json"], { cwd: project.dir })).stdout);
+    expect(again).toMatchObject({ ok: true, uploadedBytes: 0, manifestAction: "skipped" });
+
+    // Change one small nltk file: only the nltk layer and the config are new.
+    const changed = await discovered("changed");
+    const rebundled = await bundleJson(changed.dir);
+    const pushed = JSON.parse((await runCli([...args, "--json"], { cwd: changed.dir })).stdout);
+    const uploaded = pushed.blobs.filter((b: { action: string }) => b.action === "uploaded").map((b: { digest: string }) => b.digest);
+    const nltkLayer = rebundled.layers.find((l: { title: string }) => l.title === "nltk_data").digest;
+    expect(uploaded.sort()).toEqual([nltkLayer, rebundled.configDigest].sort());
+  });
+
+  it("a registry that is down is exit 5 and nothing is recorded as pushed", async () => {
+    const project = await discovered();
+    await bundleJson(project.dir);
+    const r = await runCli(["push", "--registry", "127.0.0.1:9", "--repository", "x/y"], { cwd: project.dir, timeoutMs: 120_000 });
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain("hint:");
+    const state = JSON.parse(await readFile(project.path(".mlpack", "state.json"), "utf8"));
+    expect(state.push).toBeUndefined();
+  });
+});
+
+await describeReal(["docker"], "bundle --load (CLI)", () => {
+  it("loads the image under the default content tag; the files are there", async () => {
+    const project = await discovered();
+    const doc = await bundleJson(project.dir, "--load");
+    const tag = `mlpack-assets:${doc.digest.slice(7, 19)}`;
+    expect(doc.loaded.tag).toBe(tag);
+    const docker = dockerClient();
+    const info = await docker.getImage(tag).inspect();
+    expect(info.Id).toBe(doc.loaded.imageId);
+    expect(info.Config?.Labels?.["dev.mlpack.lock-digest"]).toMatch(/^sha256:/);
+    expect(info.RootFS?.Layers).toHaveLength(5);
+    await docker.getImage(tag).remove({ force: true }).catch(() => undefined);
+  });
+});
