@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { CommanderError } from "commander";
 import { configPath, loadConfigFile, resolveSection } from "../config/resolve.js";
 import type { SectionName } from "../config/settings.js";
-import { InterruptedError, MlpackError, UsageError } from "../errors.js";
+import { ConfigError, InterruptedError, MlpackError, UsageError } from "../errors.js";
 import { handleError } from "./handle-error.js";
 import { Output } from "./output.js";
 import { buildProgram, type ParsedInvocation } from "./program.js";
@@ -78,9 +78,19 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   else io.signal.addEventListener("abort", () => controller.abort(), { once: true });
 
   try {
-    const cwd = resolve(io.cwd ?? process.cwd(), (parsed.globalFlags.cwd as string | undefined) ?? ".");
-    const cfg = configPath(cwd, parsed.globalFlags.config as string | undefined);
-    const file = await loadConfigFile(cfg.path, cfg.explicit);
+    // -C and --config decide where mlpack.json is, so they come from flags or MLPACK_* only.
+    const cwdFlag = (parsed.globalFlags.cwd as string | undefined) ?? env.MLPACK_CWD;
+    const cwd = resolve(io.cwd ?? process.cwd(), cwdFlag || ".");
+    const cfg = configPath(
+      cwd,
+      (parsed.globalFlags.config as string | undefined) ?? (env.MLPACK_CONFIG || undefined),
+    );
+    const command = parsed.command.name;
+    const file = await loadConfigFile(cfg.path, cfg.explicit).catch((error: unknown) => {
+      // init is how a broken mlpack.json gets replaced (loadConfigFile's own hint says so).
+      if (command === "init" && error instanceof ConfigError) return {};
+      throw error;
+    });
     const global = resolveSection({ section: "global", file, env, flags: parsed.globalFlags });
     out = new Output({
       json: global.json === true,

@@ -1,6 +1,8 @@
+import { appendFileSync } from "node:fs";
 import { Chalk, type ChalkInstance } from "chalk";
 import type { MlpackEvent } from "../events.js";
 import { ProgressRenderer } from "./progress.js";
+import { stepSummaryMarkdown } from "./step-summary.js";
 
 export interface OutputOptions {
   json: boolean;
@@ -83,6 +85,7 @@ export class Output {
   /** Writes the command's result: the JSON document under --json, else the human rendering. */
   result(command: string, data: object, human: () => string): void {
     this.progress?.finish();
+    this.appendStepSummary(command, data);
     if (this.json) {
       const doc = { schemaVersion: SCHEMA_VERSION, ok: true, command, ...data, warnings: this.warnings };
       this.opts.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
@@ -90,6 +93,19 @@ export class Output {
     }
     const text = human();
     if (text.length > 0) this.opts.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+  }
+
+  /** In GitHub Actions, a Markdown section per command in the job summary (best effort: never fails a run). */
+  private appendStepSummary(command: string, data: object): void {
+    const file = this.opts.env.GITHUB_STEP_SUMMARY;
+    if (!file) return;
+    const markdown = stepSummaryMarkdown(command, data);
+    if (!markdown) return;
+    try {
+      appendFileSync(file, `${markdown.trimEnd()}\n\n`);
+    } catch (error) {
+      this.warn(`could not append to GITHUB_STEP_SUMMARY (${file}): ${(error as Error).message}`);
+    }
   }
 
   /** Raw stderr for the error handler. */

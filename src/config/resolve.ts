@@ -25,12 +25,22 @@ function valueSchema(spec: SettingSpec): z.ZodType {
   }
 }
 
-/** The mlpack.json schema, derived from the settings table. Unknown keys are errors. */
+/** Notes for people (JSON has no comments); mlpack ignores them. `mlpack init` writes one per section. */
+const COMMENT = z.union([z.string(), z.array(z.string())]).optional();
+
+/**
+ * The mlpack.json schema, derived from the settings table. Unknown keys are errors; `null` means "unset"
+ * for settings without a default (init writes every key).
+ */
 export function configSchema(): z.ZodType<ConfigFile> {
-  const sections: Record<string, z.ZodType> = { $schema: z.string().optional() };
+  const sections: Record<string, z.ZodType> = { $schema: z.string().optional(), $comment: COMMENT };
   for (const [section, specs] of Object.entries(SETTINGS)) {
-    const shape: Record<string, z.ZodType> = {};
-    for (const spec of specs) if (spec.inConfig !== false) shape[spec.key] = valueSchema(spec).optional();
+    const shape: Record<string, z.ZodType> = { $comment: COMMENT };
+    for (const spec of specs) {
+      if (spec.inConfig === false) continue;
+      const value = valueSchema(spec);
+      shape[spec.key] = (spec.default === undefined ? value.nullable() : value).optional();
+    }
     sections[section] = z.strictObject(shape).optional();
   }
   return z.strictObject(sections) as unknown as z.ZodType<ConfigFile>;
@@ -125,7 +135,8 @@ export interface ResolveInput {
 export function resolveSection(input: ResolveInput): SectionValues {
   const out: SectionValues = {};
   for (const spec of SETTINGS[input.section]) {
-    const fromFile = spec.inConfig === false ? undefined : input.file[input.section]?.[spec.key];
+    const fromFile =
+      spec.inConfig === false ? undefined : (input.file[input.section]?.[spec.key] ?? undefined);
     const name = envName(input.section, spec.key);
     const rawEnv = input.env[name];
     const fromEnv = rawEnv === undefined ? undefined : parseEnvValue(spec, name, rawEnv);

@@ -72,6 +72,6 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: "init",
     usage: "init",
     summary: "write mlpack.json and, with --ci, a CI workflow",
-    run: notYet("init"),
+    run: async (ctx) => (await import("./init.js")).runInit(ctx),
   },
 ];

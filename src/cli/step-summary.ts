@@ -1,0 +1,127 @@
+import type { z } from "zod";
+import { formatBytes } from "./format.js";
+import type { BundleData, DiscoverData, DockerfileData, InitData, PushData } from "./results/index.js";
+import { isResultCommand, RESULT_SCHEMAS } from "./results/index.js";
+
+/** A Markdown table cell: pipes escaped and newlines flattened, so one value never breaks the row. */
+function cell(value: string | number): string {
+  return String(value).replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+}
+
+function table(headers: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
+  const line = (cells: readonly (string | number)[]) => `| ${cells.map(cell).join(" | ")} |`;
+  return [line(headers), line(headers.map(() => "---")), ...rows.map(line)].join("\n");
+}
+
+function code(value: string): string {
+  return `\`${value.replace(/`/g, "'")}\``;
+}
+
+function discover(d: DiscoverData): string {
+  const root = d.lock.assetRoot;
+  const lines = [
+    "### mlpack discover",
+    "",
+    d.assets.length > 0
+      ? table(
+          ["Asset", "Library", "Target", "Files", "Size", "Bytes"],
+          d.assets.map((a) => [
+            code(a.id),
+            a.library,
+            code(`${root}/${a.target}`),
+            a.files,
+            formatBytes(a.bytes),
+            a.bytes,
+          ]),
+        )
+      : "No known ML caches were written by the command.",
+  ];
+  if (d.unclassified.length > 0) {
+    lines.push("", "Unclassified (not packaged; add with `--include PATH`):");
+    for (const u of d.unclassified)
+      lines.push(`- ${code(u.path)}: ${u.files} files, ${formatBytes(u.bytes)}`);
+  }
+  if (d.secrets.length > 0) lines.push("", `Secrets never packaged: ${d.secrets.map(code).join(", ")}`);
+  lines.push("", d.checked ? "`mlpack.lock.json` is up to date." : "Wrote `mlpack.lock.json`.");
+  return lines.join("\n");
+}
+
+function bundle(d: BundleData): string {
+  const total = d.layers.reduce((n, l) => n + l.size, 0);
+  const lines = [
+    "### mlpack bundle",
+    "",
+    `Image ${code(d.digest)}: ${d.layers.length} layers, ${formatBytes(total)} compressed.`,
+    "",
+    table(
+      ["Layer", "Asset", "Files", "Uncompressed", "Compressed", "Digest"],
+      d.layers.map((l) => [
+        code(l.title),
+        l.assetId,
+        l.files,
+        formatBytes(l.uncompressedSize),
+        formatBytes(l.size),
+        code(l.digest.slice(0, 19)),
+      ]),
+    ),
+  ];
+  if (d.loaded) lines.push("", `Loaded into Docker as ${code(d.loaded.tag)}.`);
+  return lines.join("\n");
+}
+
+function push(d: PushData): string {
+  const uploaded = d.blobs.filter((b) => b.action === "uploaded").length;
+  const rows: [string, string | number, string, number][] = [
+    ["uploaded", uploaded, formatBytes(d.uploadedBytes), d.uploadedBytes],
+    ["skipped (already there)", d.blobs.length - uploaded, formatBytes(d.skippedBytes), d.skippedBytes],
+  ];
+  return [
+    "### mlpack push",
+    "",
+    `Pushed ${code(d.reference)} (tag ${code(d.tag)}${d.manifestAction === "skipped" ? ", already pointed at this digest" : ""}).`,
+    "",
+    table(["Blobs", "Count", "Size", "Bytes"], rows),
+  ].join("\n");
+}
+
+function dockerfile(d: DockerfileData): string {
+  const where = d.output ? `Wrote ${code(d.output)}` : "Generated a Dockerfile";
+  return `### mlpack dockerfile\n\n${where} (${d.target}) from ${code(d.assetImage.from)}: ${d.copies.length} asset COPY lines, ${Object.keys(d.env).length} ENV variables, ${formatBytes(d.size.totalBytes)} in total.`;
+}
+
+function init(d: InitData): string {
+  return `### mlpack init\n\nWrote ${d.files.map((f) => code(f.path)).join(", ")}.`;
+}
+
+/**
+ * The GitHub Actions job-summary section for a command's result (the `data` given to `Output.result`), or
+ * undefined when the command has none or the data is not what its result schema says.
+ */
+export function stepSummaryMarkdown(command: string, data: object): string | undefined {
+  if (!isResultCommand(command)) return undefined;
+  const parsed = (RESULT_SCHEMAS[command].data as z.ZodType).safeParse(data);
+  if (!parsed.success) return undefined;
+  const value = parsed.data;
+  let text: string;
+  switch (command) {
+    case "discover":
+      text = discover(value as DiscoverData);
+      break;
+    case "bundle":
+      text = bundle(value as BundleData);
+      break;
+    case "push":
+      text = push(value as PushData);
+      break;
+    case "dockerfile":
+      text = dockerfile(value as DockerfileData);
+      break;
+    case "verify":
+      text = `### mlpack verify\n\n${code(String((value as { image: string }).image))} ran read-only, offline and as a non-root user; its assets loaded.`;
+      break;
+    case "init":
+      text = init(value as InitData);
+      break;
+  }
+  return `${text}\n`;
+}

@@ -1,0 +1,62 @@
+import { access } from "node:fs/promises";
+import { join } from "node:path";
+import { UsageError } from "../errors.js";
+import { writeFileAtomic } from "../util/atomic-write.js";
+import { renderConfig } from "./config-template.js";
+import { type CiProvider, renderWorkflow } from "./workflow-template.js";
+
+export interface InitOptions {
+  projectDir: string;
+  ci?: CiProvider;
+  force: boolean;
+  /** mlpack's version, pinned in the workflow and the schema URL. */
+  version: string;
+}
+
+export interface InitFile {
+  /** Absolute path. */
+  path: string;
+  kind: "config" | "workflow";
+  action: "created" | "overwritten";
+}
+
+export interface InitResult {
+  files: InitFile[];
+  ci: CiProvider | null;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * Writes mlpack.json and, with `ci`, the provider's workflow. Every target is checked before anything is
+ * written, so a refusal (an existing file without `force`) leaves the project exactly as it was.
+ */
+export async function init(opts: InitOptions): Promise<InitResult> {
+  const planned: { path: string; kind: InitFile["kind"]; content: string }[] = [
+    { path: join(opts.projectDir, "mlpack.json"), kind: "config", content: renderConfig(opts.version) },
+  ];
+  if (opts.ci) {
+    const workflow = await renderWorkflow(opts.ci, opts.version);
+    planned.push({ path: join(opts.projectDir, workflow.path), kind: "workflow", content: workflow.content });
+  }
+  const present = await Promise.all(planned.map((p) => exists(p.path)));
+  const clashes = planned.filter((_p, i) => present[i]).map((p) => p.path);
+  if (clashes.length > 0 && !opts.force) {
+    throw new UsageError(`refusing to overwrite ${clashes.join(" and ")}`, {
+      code: "E_FILE_EXISTS",
+      hint: "Nothing was written. Pass --force to overwrite.",
+      details: { existing: clashes },
+    });
+  }
+  const files: InitFile[] = [];
+  for (const [i, p] of planned.entries()) {
+    await writeFileAtomic(p.path, p.content);
+    files.push({ path: p.path, kind: p.kind, action: present[i] ? "overwritten" : "created" });
+  }
+  return { files, ci: opts.ci ?? null };
+}
