@@ -20,8 +20,11 @@ export interface DiscoverOptions {
   assetRoot: string;
   /** Where staged trees go (`.mlpack/assets`). */
   stageDir: string;
-  /** Stage into a scratch dir and throw it away (for --check): the committed state is left untouched. */
-  dryRun: boolean;
+  /**
+   * Whether to publish the staged trees for the lock that was found (default: yes). `--check` publishes only
+   * when nothing drifted, so a later bundle uses exactly the trees the committed lock describes.
+   */
+  accept?: (lock: Lock) => boolean;
 }
 
 export interface DiscoveredAsset extends LockAsset {
@@ -34,6 +37,8 @@ export interface DiscoverResult {
   assets: DiscoveredAsset[];
   unclassified: { path: string; files: number; bytes: number }[];
   secrets: string[];
+  /** Whether the staged trees replaced `.mlpack/assets` (see `accept`). */
+  published: boolean;
 }
 
 /**
@@ -69,17 +74,30 @@ export async function discover(opts: DiscoverOptions, ctx: RunContext): Promise<
       if (size.bytes > UNCLASSIFIED_MIN_BYTES)
         unclassified.push({ path: displayPath(root, session), ...size });
     }
-    const assets = await stageAll(found.assets, session, opts, ctx);
-    const lock: Lock = {
-      schemaVersion: 1,
-      runner: opts.runner.kind,
-      image: opts.runner.image,
-      command: opts.command,
-      assetRoot: opts.assetRoot,
-      assets: assets.map(({ notes: _n, stagedPath: _s, ...asset }) => asset),
-      skipped: found.skipped.map((s) => ({ path: displayPath(s.path, session), reason: s.reason })),
-    };
-    return { lock, assets, unclassified, secrets: found.secrets.map((s) => displayPath(s, session)) };
+    const scratch = join(opts.stageDir, `.staging-${process.pid}-${Date.now()}`);
+    try {
+      const assets = await stageAll(found.assets, session, opts, scratch, ctx);
+      const lock: Lock = {
+        schemaVersion: 1,
+        runner: opts.runner.kind,
+        image: opts.runner.image,
+        command: opts.command,
+        assetRoot: opts.assetRoot,
+        assets: assets.map(({ notes: _n, stagedPath: _s, ...asset }) => asset),
+        skipped: found.skipped.map((s) => ({ path: displayPath(s.path, session), reason: s.reason })),
+      };
+      const published = opts.accept ? opts.accept(lock) : true;
+      if (published) await publish(assets, scratch, opts.stageDir);
+      return {
+        lock,
+        assets,
+        unclassified,
+        secrets: found.secrets.map((s) => displayPath(s, session)),
+        published,
+      };
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
   } finally {
     await session.close();
   }
@@ -89,55 +107,50 @@ async function stageAll(
   planned: PlannedAsset[],
   session: RunSession,
   opts: DiscoverOptions,
+  scratch: string,
   ctx: RunContext,
 ): Promise<DiscoveredAsset[]> {
-  const scratch = join(opts.stageDir, `.staging-${process.pid}-${Date.now()}`);
   await mkdir(scratch, { recursive: true });
   const out: DiscoveredAsset[] = [];
-  try {
-    for (const asset of planned) {
-      const tmp = join(scratch, asset.id);
-      ctx.emit({
-        type: "progress",
-        id: `stage-${asset.id}`,
-        label: `stage ${asset.id}`,
-        done: 0,
-        unit: "items",
-      });
-      const stats = await session.exportTree(asset.source, tmp, (rel) => stagingFilter(asset, rel));
-      for (const s of stats.skipped) {
-        if (s.reason.includes("leaves the asset") || s.reason.includes("not packaged")) {
-          ctx.emit({ type: "warning", message: `${asset.id}: skipped ${s.path}: ${s.reason}`, path: s.path });
-        }
+  for (const asset of planned) {
+    const tmp = join(scratch, asset.id);
+    ctx.emit({
+      type: "progress",
+      id: `stage-${asset.id}`,
+      label: `stage ${asset.id}`,
+      done: 0,
+      unit: "items",
+    });
+    const stats = await session.exportTree(asset.source, tmp, (rel) => stagingFilter(asset, rel));
+    for (const s of stats.skipped) {
+      if (s.reason.includes("leaves the asset") || s.reason.includes("not packaged")) {
+        ctx.emit({ type: "warning", message: `${asset.id}: skipped ${s.path}: ${s.reason}`, path: s.path });
       }
-      const summary = await digestTree(tmp);
-      ctx.emit({
-        type: "progress",
-        id: `stage-${asset.id}`,
-        label: `stage ${asset.id}`,
-        done: summary.files,
-        total: summary.files,
-        unit: "items",
-      });
-      ctx.emit({ type: "progress-end", id: `stage-${asset.id}` });
-      out.push({
-        id: asset.id,
-        library: asset.library,
-        source: displayPath(asset.source, session),
-        target: asset.target,
-        env: asset.env,
-        files: summary.files,
-        bytes: summary.bytes,
-        digest: summary.digest,
-        notes: asset.notes,
-        stagedPath: join(opts.stageDir, asset.id),
-      });
     }
-    if (!opts.dryRun) await publish(out, scratch, opts.stageDir);
-    return out;
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
+    const summary = await digestTree(tmp);
+    ctx.emit({
+      type: "progress",
+      id: `stage-${asset.id}`,
+      label: `stage ${asset.id}`,
+      done: summary.files,
+      total: summary.files,
+      unit: "items",
+    });
+    ctx.emit({ type: "progress-end", id: `stage-${asset.id}` });
+    out.push({
+      id: asset.id,
+      library: asset.library,
+      source: displayPath(asset.source, session),
+      target: asset.target,
+      env: asset.env,
+      files: summary.files,
+      bytes: summary.bytes,
+      digest: summary.digest,
+      notes: asset.notes,
+      stagedPath: join(opts.stageDir, asset.id),
+    });
   }
+  return out;
 }
 
 /** Replaces `.mlpack/assets` content with the new trees; old trees of assets no longer found are removed. */

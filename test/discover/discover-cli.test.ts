@@ -161,6 +161,9 @@ await describeReal(["pythonImage"], "discover with the docker runner (fixture mo
     expect(drift.stderr).toContain("mlpack.lock.json is out of date");
     expect(drift.stderr).toMatch(/~ nltk \(digest, bytes changed\)/);
     expect(await readFile(project.path("mlpack.lock.json"), "utf8")).toBe(lockBefore);
+    // Drifted trees are not published: the staged asset still matches the committed lock.
+    const stopwords = project.path(".mlpack", "assets", "nltk", "corpora", "stopwords", "english");
+    expect(await readFile(stopwords, "utf8")).toBe("a\nan\nthe\n");
     const json = await runCli(
       [...args, "--json", "--check", "--env", "MLPACK_FIXTURE_VARIANT=changed", "--", "python3", "app.py"],
       { cwd: project.dir },

@@ -9,6 +9,7 @@ import {
   diffLocks,
   hasDrift,
   LOCK_FILE,
+  type Lock,
   type LockDrift,
   readLock,
   serializeLock,
@@ -57,7 +58,7 @@ export async function runDiscover(ctx: CommandContext): Promise<void> {
       exclude: (s.exclude as string[]) ?? [],
       assetRoot: ctx.section("bundle").assetRoot as string,
       stageDir: join(ctx.cwd, ".mlpack", "assets"),
-      dryRun: check,
+      ...(committed ? { accept: (found: Lock) => serializeLock(found) === serializeLock(committed) } : {}),
     },
     { emit: ctx.out.emit, signal: ctx.signal },
   );
