@@ -14,7 +14,9 @@ async function discovered(variant?: string) {
   const project = await useTempProject();
   await cp(FIXTURE, project.dir, { recursive: true });
   const env = variant ? ["--env", `MLPACK_FIXTURE_VARIANT=${variant}`] : [];
-  const r = await runCli(["discover", "--runner", "local", ...env, "--", "python3", "app.py"], { cwd: project.dir });
+  const r = await runCli(["discover", "--runner", "local", ...env, "--", "python3", "app.py"], {
+    cwd: project.dir,
+  });
   expect(r.code, r.stderr).toBe(0);
   return project;
 }
@@ -29,7 +31,11 @@ it("bundle is reproducible across projects and mtimes; SOURCE_DATE_EPOCH is the 
   const a = await discovered();
   const b = await discovered();
   // Touch the second project's staged files: mtimes must not matter.
-  await utimes(b.path(".mlpack", "assets", "torch", "hub", "checkpoints", "resnet-tiny-5c9a1f2e.pth"), 12345, 12345);
+  await utimes(
+    b.path(".mlpack", "assets", "torch", "hub", "checkpoints", "resnet-tiny-5c9a1f2e.pth"),
+    12345,
+    12345,
+  );
   const docA = await bundleJson(a.dir);
   const docB = await bundleJson(b.dir);
   expect(docA.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
@@ -64,7 +70,10 @@ it("bundle without a lock, or with a stale staging dir, is exit 2 with a hint", 
   expect(r.code).toBe(2);
   expect(r.stderr).toMatch(/no mlpack\.lock\.json in .*\nhint: Run `mlpack discover/);
   const project = await discovered();
-  await writeFile(project.path(".mlpack", "assets", "nltk", "corpora", "stopwords", "english"), "tampered with\n");
+  await writeFile(
+    project.path(".mlpack", "assets", "nltk", "corpora", "stopwords", "english"),
+    "tampered with\n",
+  );
   const stale = await runCli(["bundle", "--json"], { cwd: project.dir });
   expect(stale.code).toBe(2);
   expect(JSON.parse(stale.stdout).error).toMatchObject({ code: "E_ASSET_STALE" });
@@ -81,7 +90,10 @@ await describeReal(["registry"], "push to a real registry (CLI)", () => {
     expect(first.stdout).toBe(`${testEnv().registry}/${repo}@${bundled.digest}\n`);
     expect(first.stderr).toMatch(/uploaded .* in 6 blobs/);
     const state = JSON.parse(await readFile(project.path(".mlpack", "state.json"), "utf8"));
-    expect(state.push).toMatchObject({ reference: first.stdout.trim(), tag: `sha-${bundled.digest.slice(7, 19)}` });
+    expect(state.push).toMatchObject({
+      reference: first.stdout.trim(),
+      tag: `sha-${bundled.digest.slice(7, 19)}`,
+    });
 
     const again = JSON.parse((await runCli([...args, "--json"], { cwd: project.dir })).stdout);
     expect(again).toMatchObject({ ok: true, uploadedBytes: 0, manifestAction: "skipped" });
@@ -90,7 +102,9 @@ await describeReal(["registry"], "push to a real registry (CLI)", () => {
     const changed = await discovered("changed");
     const rebundled = await bundleJson(changed.dir);
     const pushed = JSON.parse((await runCli([...args, "--json"], { cwd: changed.dir })).stdout);
-    const uploaded = pushed.blobs.filter((b: { action: string }) => b.action === "uploaded").map((b: { digest: string }) => b.digest);
+    const uploaded = pushed.blobs
+      .filter((b: { action: string }) => b.action === "uploaded")
+      .map((b: { digest: string }) => b.digest);
     const nltkLayer = rebundled.layers.find((l: { title: string }) => l.title === "nltk_data").digest;
     expect(uploaded.sort()).toEqual([nltkLayer, rebundled.configDigest].sort());
   });
@@ -98,7 +112,10 @@ await describeReal(["registry"], "push to a real registry (CLI)", () => {
   it("a registry that is down is exit 5 and nothing is recorded as pushed", async () => {
     const project = await discovered();
     await bundleJson(project.dir);
-    const r = await runCli(["push", "--registry", "127.0.0.1:9", "--repository", "x/y"], { cwd: project.dir, timeoutMs: 120_000 });
+    const r = await runCli(["push", "--registry", "127.0.0.1:9", "--repository", "x/y"], {
+      cwd: project.dir,
+      timeoutMs: 120_000,
+    });
     expect(r.code).toBe(5);
     expect(r.stderr).toContain("hint:");
     const state = JSON.parse(await readFile(project.path(".mlpack", "state.json"), "utf8"));
@@ -117,6 +134,9 @@ await describeReal(["docker"], "bundle --load (CLI)", () => {
     expect(info.Id).toBe(doc.loaded.imageId);
     expect(info.Config?.Labels?.["dev.mlpack.lock-digest"]).toMatch(/^sha256:/);
     expect(info.RootFS?.Layers).toHaveLength(5);
-    await docker.getImage(tag).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getImage(tag)
+      .remove({ force: true })
+      .catch(() => undefined);
   });
 });
