@@ -75,7 +75,7 @@ export async function runDiscover(ctx: CommandContext): Promise<void> {
     await writeLock(lockPath, result.lock);
   }
   ctx.out.result("discover", { lockFile: check ? null : lockPath, checked: check, ...toJson(result) }, () =>
-    render(result, check),
+    render(result, check, ctx.out.verbose),
   );
 }
 
@@ -111,7 +111,7 @@ export function describeDrift(drift: LockDrift): string {
   return lines.length > 0 ? lines.join("\n") : "  (lock metadata changed: command, image or skipped paths)";
 }
 
-function render(result: DiscoverResult, check: boolean): string {
+function render(result: DiscoverResult, check: boolean, verbose: boolean): string {
   const root = result.lock.assetRoot;
   const rows = result.assets.map((a) => [
     a.id,
@@ -136,7 +136,14 @@ function render(result: DiscoverResult, check: boolean): string {
     parts.push(`\nSkipped:\n${result.lock.skipped.map((s) => `  ${s.path}  (${s.reason})`).join("\n")}`);
   }
   const notes = result.assets.flatMap((a) => a.notes.map((n) => `  ${a.id}: ${n}`));
-  if (notes.length > 0) parts.push(`\nNotes:\n${notes.join("\n")}`);
+  if (notes.length > 0) {
+    // Notes are advice for the runtime image; `mlpack dockerfile` repeats them as comments.
+    parts.push(
+      verbose
+        ? `\nNotes:\n${notes.join("\n")}`
+        : `\n${notes.length} notes on running these offline (see --verbose or the Dockerfile).`,
+    );
+  }
   parts.push(
     check ? `\n${LOCK_FILE} is up to date.` : `\nWrote ${LOCK_FILE}; staged trees in .mlpack/assets/.`,
   );

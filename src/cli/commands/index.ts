@@ -59,14 +59,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: "dockerfile",
     usage: "dockerfile",
     summary: "write a Lambda Dockerfile that copies the assets from the asset image and sets their ENV",
-    run: notYet("dockerfile"),
+    run: async (ctx) => (await import("./dockerfile.js")).runDockerfile(ctx),
   },
   {
     name: "verify",
     usage: "verify <image> [command...]",
     summary:
       "run the final image like Lambda does (read-only, no network, non-root) and prove the assets load",
-    run: notYet("verify"),
+    run: async (ctx) => (await import("./verify.js")).runVerify(ctx),
   },
   {
     name: "init",

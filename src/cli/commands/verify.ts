@@ -1,0 +1,68 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { connectDocker } from "../../docker/client.js";
+import { CheckFailedError, UsageError } from "../../errors.js";
+import { LOCK_FILE, readLock } from "../../lock/lock.js";
+import type { Finding, VerifyResult } from "../../verify/index.js";
+import { verifyImage } from "../../verify/index.js";
+import type { CommandContext } from "./index.js";
+
+export async function runVerify(ctx: CommandContext): Promise<void> {
+  const [image, ...command] = ctx.args;
+  if (!image) {
+    throw new UsageError("verify needs the image to run", {
+      hint: "mlpack verify IMAGE [-- command...], e.g. mlpack verify my-function:latest",
+    });
+  }
+  const lockPath = join(ctx.cwd, LOCK_FILE);
+  const lock = existsSync(lockPath) ? await readLock(lockPath) : undefined;
+  const docker = await connectDocker({ env: ctx.env });
+  const result = await verifyImage(
+    docker,
+    {
+      image,
+      command,
+      uid: ctx.settings.uid as number,
+      tmpSizeMb: ctx.settings.tmpSize as number,
+      ...(lock ? { lock } : {}),
+    },
+    { emit: ctx.out.emit, signal: ctx.signal },
+  );
+  if (result.lock?.sameAsImage === false) {
+    ctx.out.warn(
+      `${image} was built from another ${LOCK_FILE} than the one here; lock problems are only warnings`,
+    );
+  }
+  for (const f of result.findings) if (f.severity === "warning") ctx.out.warn(f.message);
+  if (!result.ok) {
+    throw new CheckFailedError(failureMessage(result), {
+      code: "E_VERIFY_FAILED",
+      hint: "Point each library at its baked cache with the ENV the Dockerfile sets, keep writes under /tmp, and do not download at run time (`mlpack dockerfile` writes the ENV block).",
+      details: result,
+    });
+  }
+  ctx.out.result("verify", result, () => report(result));
+}
+
+function describe(result: VerifyResult): string {
+  const what =
+    result.commandSource === "handler" ? `import of handler ${result.handler}` : result.command.join(" ");
+  return `${result.image} as uid ${result.user}, read-only root, no network, /tmp ${result.tmpSizeMb} MB: ${what}`;
+}
+
+function bullet(f: Finding): string {
+  return `  - [${f.kind}] ${f.message}`;
+}
+
+function tail(result: VerifyResult): string[] {
+  return result.outputTail === "" ? ["--- output: (none)"] : ["--- output (last lines):", result.outputTail];
+}
+
+function report(result: VerifyResult): string {
+  return [`PASS ${describe(result)}`, ...tail(result)].join("\n");
+}
+
+function failureMessage(result: VerifyResult): string {
+  const errors = result.findings.filter((f) => f.severity === "error");
+  return [`FAIL ${describe(result)}`, ...errors.map(bullet), ...tail(result)].join("\n");
+}

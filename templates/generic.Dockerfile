@@ -1,0 +1,21 @@
+{{header}}
+
+# The asset image: a FROM-scratch image holding only the baked caches under {{assetRoot}}.
+FROM {{assetImage}} AS mlpack-assets
+
+FROM {{base}}
+
+# Assets first: they change only when mlpack.lock.json does, so dependency and code edits never
+# rebuild these layers.
+{{assets}}
+
+# Where each library finds its baked cache, plus the offline switches.
+{{env}}
+
+{{labels}}
+
+{{dependencies}}
+
+{{code}}
+
+{{cmd}}
