@@ -105,16 +105,6 @@ export class InterruptedError extends MlpackError {
   }
 }
 
-/** The feature exists in the design but has not landed yet. Exit 2, no fake result. */
-export class NotImplementedError extends UsageError {
-  constructor(command: string) {
-    super(`mlpack ${command} is not implemented yet`, {
-      code: "E_NOT_IMPLEMENTED",
-      hint: "Follow the project's issues for when it lands.",
-    });
-  }
-}
-
 /** Throws InterruptedError when the signal has fired; call between steps of long work. */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new InterruptedError();

@@ -3,6 +3,7 @@ import { getEntry } from "../catalog/index.js";
 import { UsageError } from "../errors.js";
 import type { Lock, LockAsset } from "../lock/lock.js";
 import { lockDigest } from "../lock/lock-digest.js";
+import { formatBytes } from "../util/format-bytes.js";
 import { contextPath, copyInstruction, defaultCodePaths, parseHandler } from "./code-paths.js";
 import { formatEnv, planEnv, quoteValue } from "./env-block.js";
 import { describePin } from "./pin-comment.js";
@@ -41,7 +42,7 @@ export function renderDockerfile(lock: Lock, opts: RenderOptions, template: stri
   const noted = new Set<string>();
   const assetBlocks = assets.map((asset, i) => {
     const lines = [
-      `# ${asset.id} (${asset.library}): ${asset.files} ${asset.files === 1 ? "file" : "files"}, ${humanBytes(asset.bytes)}`,
+      `# ${asset.id} (${asset.library}): ${asset.files} ${asset.files === 1 ? "file" : "files"}, ${formatBytes(asset.bytes)}`,
     ];
     const entry = getEntry(asset.library);
     if (entry && !noted.has(entry.id)) {
@@ -56,7 +57,6 @@ export function renderDockerfile(lock: Lock, opts: RenderOptions, template: stri
     return lines.join("\n");
   });
 
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: a Dockerfile variable, expanded by the builder.
   const taskRoot = lambda ? "${LAMBDA_TASK_ROOT}" : "/app";
   const workdir = !lambda && (code.length > 0 || requirements) ? ["WORKDIR /app"] : [];
   const deps = requirements
@@ -83,7 +83,7 @@ export function renderDockerfile(lock: Lock, opts: RenderOptions, template: stri
   if (lambda && totalBytes > LAMBDA_IMAGE_LIMIT_BYTES) {
     const base = opts.baseImageBytes === undefined ? " (base image size unknown: not present locally)" : "";
     warnings.push(
-      `assets (${humanBytes(assetBytes)})${opts.baseImageBytes === undefined ? "" : ` plus the base image (${humanBytes(opts.baseImageBytes)})`} come to ${humanBytes(totalBytes)}, over Lambda's 10 GB uncompressed image limit${base}`,
+      `assets (${formatBytes(assetBytes)})${opts.baseImageBytes === undefined ? "" : ` plus the base image (${formatBytes(opts.baseImageBytes)})`} come to ${formatBytes(totalBytes)}, over Lambda's 10 GB uncompressed image limit${base}`,
     );
   }
   if (opts.link && opts.assetImage.pin === "image-id") {
@@ -137,18 +137,6 @@ function joinRoot(root: string, target: LockAsset["target"]): string {
 
 function basename(path: string): string {
   return path.slice(path.lastIndexOf("/") + 1);
-}
-
-/** Bytes with a binary unit, one decimal: stable text for comments and messages. */
-export function humanBytes(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${n} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
 /** `# text` wrapped at `width` columns, continuation lines indented under the text. */

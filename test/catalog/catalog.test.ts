@@ -99,7 +99,6 @@ describe("resolve: precedence is first-set-wins over the candidate list", () => 
 
   it("xet keeps ~ literally (no expansion), HF_HOME expands $VARS", () => {
     expect(dirOf("huggingface.xet", { HF_XET_CACHE: "~/xet" })).toBeUndefined();
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${VAR} is the input under test
     expect(dirOf("huggingface.home", { ROOT: "/srv", HF_HOME: "${ROOT}/hf" })).toBe("/srv/hf");
   });
 

@@ -1,4 +1,3 @@
-// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${LAMBDA_TASK_ROOT} is Dockerfile syntax, asserted literally.
 import { describe, expect, it } from "vitest";
 import { contextPath, defaultCodePaths, parseHandler } from "../../src/dockerfile/code-paths.js";
 import { formatEnv, planEnv, quoteValue, rebasePath } from "../../src/dockerfile/env-block.js";

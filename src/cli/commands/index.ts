@@ -1,6 +1,5 @@
 import type { SectionValues } from "../../config/resolve.js";
 import type { SectionName } from "../../config/settings.js";
-import { NotImplementedError } from "../../errors.js";
 import type { Output } from "../output.js";
 
 /** What a command handler gets: resolved settings, positional args, the output and the cancel signal. */
@@ -24,12 +23,6 @@ export interface CommandSpec {
   summary: string;
   helpAfter?: string;
   run(ctx: CommandContext): Promise<void>;
-}
-
-function notYet(name: string): () => Promise<void> {
-  return async () => {
-    throw new NotImplementedError(name);
-  };
 }
 
 // Handlers are imported lazily so `mlpack --help` does not load dockerode or the AWS SDK.
