@@ -1,14 +1,4 @@
-/** Human byte sizes with binary units: 1536 → "1.5 KiB". */
-export function formatBytes(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${Math.round(value)} B` : `${value.toFixed(value >= 100 ? 0 : 1)} ${units[unit]}`;
-}
+export { formatBytes } from "../util/format-bytes.js";
 
 /** A plain text table: columns padded to the widest cell, no borders, no colour (pipes and CI logs stay clean). */
 export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {

@@ -7,28 +7,29 @@ import { canonicalJson, stableJson } from "../util/canonical-json.js";
 
 export const LOCK_FILE = "mlpack.lock.json";
 
-const assetSchema = z.strictObject({
+/** One asset in the lock; also the shape `discover --json` documents (src/cli/results). */
+export const lockAssetSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/),
-  library: z.string(),
-  source: z.string(),
-  target: z.string(),
-  env: z.record(z.string(), z.string()),
+  library: z.string().describe("catalog entry that claimed the cache"),
+  source: z.string().describe("where the command wrote it"),
+  target: z.string().describe("path under the asset root"),
+  env: z.record(z.string(), z.string()).describe("runtime ENV the library needs to find it"),
   files: z.number().int().nonnegative(),
   bytes: z.number().int().nonnegative(),
   digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
 });
 
-const lockSchema = z.strictObject({
+export const lockSchema = z.strictObject({
   schemaVersion: z.literal(1),
   runner: z.enum(["docker", "local"]),
   image: z.string().nullable(),
   command: z.array(z.string()),
   assetRoot: z.string(),
-  assets: z.array(assetSchema),
+  assets: z.array(lockAssetSchema),
   skipped: z.array(z.strictObject({ path: z.string(), reason: z.string() })),
 });
 
-export type LockAsset = z.infer<typeof assetSchema>;
+export type LockAsset = z.infer<typeof lockAssetSchema>;
 export type Lock = z.infer<typeof lockSchema>;
 
 /** The lock's exact bytes: sorted keys, assets sorted by id, no timestamps, newline at the end. */

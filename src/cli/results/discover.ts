@@ -1,26 +1,6 @@
 import { z } from "zod";
-import { count, digest, resultDocument, skippedPath, stringMap } from "./common.js";
-
-const lockAsset = z.strictObject({
-  id: z.string(),
-  library: z.string().describe("catalog entry that claimed the cache"),
-  source: z.string().describe("where the command wrote it"),
-  target: z.string().describe("path under the asset root"),
-  env: stringMap.describe("runtime ENV the library needs to find it"),
-  files: count,
-  bytes: count,
-  digest,
-});
-
-export const lockSchema = z.strictObject({
-  schemaVersion: z.literal(1),
-  runner: z.enum(["docker", "local"]),
-  image: z.string().nullable(),
-  command: z.array(z.string()),
-  assetRoot: z.string(),
-  assets: z.array(lockAsset),
-  skipped: z.array(skippedPath),
-});
+import { lockAssetSchema as lockAsset, lockSchema } from "../../lock/lock.js";
+import { count, resultDocument, skippedPath } from "./common.js";
 
 export const discoverData = z.strictObject({
   lockFile: z.string().nullable().describe("the lock written; null under --check"),
