@@ -11,7 +11,8 @@ const check = process.argv.includes("--check");
 const pkg = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8"));
 
 // main.ts reads --config and --cwd before any setting is resolved, so no variable can set them.
-const FLAG_ONLY = new Set(["global.config", "global.cwd"]);
+// Every setting, global ones included, can come from its MLPACK_* variable.
+const FLAG_ONLY = new Set();
 
 const EXIT_CODES = [
   [0, "ok", []],
@@ -19,7 +20,7 @@ const EXIT_CODES = [
   [
     2,
     "usage or config error",
-    [new errors.UsageError(""), new errors.ConfigError(""), new errors.NotImplementedError("")],
+    [new errors.UsageError(""), new errors.ConfigError("")],
   ],
   [
     3,

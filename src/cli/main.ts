@@ -31,7 +31,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   const stderr = io.stderr ?? process.stderr;
   const version = packageVersion();
   const beforeDashes = argv.slice(2, argv.includes("--") ? argv.indexOf("--") : undefined);
-  const wantsJson = beforeDashes.includes("--json");
+  const wantsJson = beforeDashes.includes("--json") || /^(1|true|yes|on)$/i.test(env.MLPACK_JSON ?? "");
   let out = new Output({
     json: wantsJson,
     quiet: false,

@@ -87,7 +87,9 @@ export class Output {
     this.progress?.finish();
     this.appendStepSummary(command, data);
     if (this.json) {
-      const doc = { schemaVersion: SCHEMA_VERSION, ok: true, command, ...data, warnings: this.warnings };
+      // The envelope fields always win over a same-named field in the data (e.g. a "command" a result carries).
+      const envelope = { schemaVersion: SCHEMA_VERSION, ok: true, command };
+      const doc = Object.assign({ ...envelope }, data, envelope, { warnings: this.warnings });
       this.opts.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
       return;
     }

@@ -117,7 +117,7 @@ describe("stepSummaryMarkdown", () => {
     expect(md).toBe(
       `### mlpack dockerfile\n\nWrote \`/p/Dockerfile\` (lambda) from \`r/a@${D("d")}\`: 1 asset COPY lines, 2 ENV variables, 10 B in total.\n`,
     );
-    expect(stepSummaryMarkdown("verify", { image: "app:1", passed: true })).toContain(
+    expect(stepSummaryMarkdown("verify", { image: "app:1", ok: true, argv: ["python3", "smoke.py"], findings: [] })).toContain(
       "`app:1` ran read-only",
     );
   });

@@ -18,18 +18,27 @@ async function fixtureProject() {
   return project;
 }
 
-async function managedContainers(): Promise<string[]> {
-  const list = await dockerClient().listContainers({
-    all: true,
-    filters: { label: ["dev.mlpack.managed=true"] },
-  });
-  return list.map((c) => c.Id);
+/**
+ * mlpack containers created by this test: other test files run in parallel and create their own, so each test
+ * passes a unique marker with --env and looks only for containers carrying it.
+ */
+async function managedContainers(marker: string): Promise<string[]> {
+  const docker = dockerClient();
+  const list = await docker.listContainers({ all: true, filters: { label: ["dev.mlpack.managed=true"] } });
+  const ours: string[] = [];
+  for (const c of list) {
+    const info = await docker.getContainer(c.Id).inspect().catch(() => undefined);
+    if (info?.Config.Env?.includes(`MLPACK_TEST_MARKER=${marker}`)) ours.push(c.Id);
+  }
+  return ours;
 }
+
+const newMarker = () => `m${Date.now()}${Math.random().toString(16).slice(2)}`;
 
 await describeReal(["pythonImage"], "discover with the docker runner (fixture model)", () => {
   it("finds exactly the fixture's caches, stages them with symlinks, skips noise and secrets", async () => {
     const project = await fixtureProject();
-    const before = await managedContainers();
+    const marker = newMarker();
     const r = await runCli(
       [
         "discover",
@@ -38,6 +47,8 @@ await describeReal(["pythonImage"], "discover with the docker runner (fixture mo
         testEnv().pythonImage,
         "--network",
         "none",
+        "--env",
+        `MLPACK_TEST_MARKER=${marker}`,
         "--",
         "python3",
         "app.py",
@@ -104,7 +115,7 @@ await describeReal(["pythonImage"], "discover with the docker runner (fixture mo
     expect(doc.unclassified).toEqual([{ path: "/root/.mystery-models", files: 1, bytes: 2 * 1024 * 1024 }]);
     expect(r.stderr).toContain("not packaging a secret: /root/.cache/huggingface/token");
     expect(r.stderr).not.toContain("hf_fixtureSecretTokenDoNotShip");
-    expect(await managedContainers()).toEqual(before);
+    expect(await managedContainers(marker)).toEqual([]);
 
     // The local runner stages byte-identical trees: same per-asset digests.
     const local = await fixtureProject();
@@ -121,7 +132,7 @@ await describeReal(["pythonImage"], "discover with the docker runner (fixture mo
 
   it("a failing model command is exit 4 with its output tail; nothing staged, container removed", async () => {
     const project = await fixtureProject();
-    const before = await managedContainers();
+    const marker = newMarker();
     const r = await runCli(
       [
         "discover",
@@ -129,6 +140,8 @@ await describeReal(["pythonImage"], "discover with the docker runner (fixture mo
         testEnv().pythonImage,
         "--network",
         "none",
+        "--env",
+        `MLPACK_TEST_MARKER=${marker}`,
         "--env",
         "MLPACK_FIXTURE_EXIT=3",
         "--",
@@ -142,7 +155,7 @@ await describeReal(["pythonImage"], "discover with the docker runner (fixture mo
     expect(r.stderr).toContain("demo model: caches written under /root");
     await expect(lstat(project.path("mlpack.lock.json"))).rejects.toThrow();
     await expect(lstat(project.path(".mlpack", "assets", "huggingface"))).rejects.toThrow();
-    expect(await managedContainers()).toEqual(before);
+    expect(await managedContainers(marker)).toEqual([]);
   });
 
   it("--check passes on an unchanged run and fails with a readable diff on drift, leaving the lock alone", async () => {
@@ -191,10 +204,10 @@ await describeReal(["docker"], "discover with the docker runner (engine edge cas
 
   it("Ctrl-C during the run exits 130 and leaves no container behind", async () => {
     const project = await useTempProject({ "slow.sh": "echo started; sleep 60\n" });
-    const before = await managedContainers();
+    const marker = newMarker();
     const child = spawn(
       process.execPath,
-      [CLI_BIN, "discover", "--image", testEnv().busyboxImage, "--network", "none", "--", "sh", "slow.sh"],
+      [CLI_BIN, "discover", "--image", testEnv().busyboxImage, "--network", "none", "--env", `MLPACK_TEST_MARKER=${marker}`, "--", "sh", "slow.sh"],
       {
         cwd: project.dir,
         env: { ...process.env, NO_COLOR: "1", CI: "true" },
@@ -209,11 +222,11 @@ await describeReal(["docker"], "discover with the docker runner (engine edge cas
     const deadline = Date.now() + 30_000;
     while (!stderr.includes("started") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(stderr).toContain("started");
-    expect((await managedContainers()).length).toBe(before.length + 1);
+    expect((await managedContainers(marker)).length).toBe(1);
     child.kill("SIGINT");
     expect(await exited).toBe(130);
     expect(stderr).toContain("Interrupted");
-    expect(await managedContainers()).toEqual(before);
+    expect(await managedContainers(marker)).toEqual([]);
     await expect(lstat(project.path("mlpack.lock.json"))).rejects.toThrow();
   });
 });

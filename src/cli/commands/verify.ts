@@ -41,7 +41,9 @@ export async function runVerify(ctx: CommandContext): Promise<void> {
       details: result,
     });
   }
-  ctx.out.result("verify", result, () => report(result));
+  // "command" is the envelope's field in --json documents, so the command that ran is reported as argv.
+  const { command: argv, ...rest } = result;
+  ctx.out.result("verify", { ...rest, argv }, () => report(result));
 }
 
 function describe(result: VerifyResult): string {

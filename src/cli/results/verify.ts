@@ -1,12 +1,12 @@
 import { z } from "zod";
 import { resultDocument } from "./common.js";
 
-/**
- * Provisional: `mlpack verify` has not landed, so only the field every rendering needs is fixed here.
- * Tighten to a strict object (like the other results) when the command's result is final.
- */
+/** The fields scripts rely on; the diagnostic detail (findings, output tail, lock check) may grow. */
 export const verifyData = z.looseObject({
   image: z.string().describe("the image that was verified"),
+  ok: z.literal(true),
+  argv: z.array(z.string()).describe("the command that ran in the image"),
+  findings: z.array(z.looseObject({ kind: z.string(), message: z.string() })),
 });
 
 export const verifyResult = resultDocument(
