@@ -3,41 +3,27 @@ import type * as Zlib from "node:zlib";
 /** How one block of layer bytes is deflated. "stored" = deflate level 0 (copy speed, still valid gzip). */
 export type BlockMode = "gzip" | "auto" | "stored";
 
+/** Largest stored deflate block (LEN is 16 bits). */
+const STORED_MAX = 65535;
+
 /**
  * Deflates one block into raw deflate data that ends byte-aligned and not final (a sync flush), so blocks
- * can be concatenated into one gzip member, pigz style. `dictionary` is the 32 KiB of input before the
- * block, which keeps the ratio close to a single stream while blocks stay independent jobs.
+ * can be concatenated into one gzip member, pigz style, or returns null when the block is to be stored
+ * (see storedBlocks). `dictionary` is the 32 KiB of input before the block, which keeps the ratio close to
+ * a single stream while blocks stay independent jobs.
  *
- * The output depends only on (block, dictionary, mode), never on which thread ran it, which is what keeps
+ * The result depends only on (block, dictionary, mode), never on which thread ran it, which is what keeps
  * layer digests identical for any worker count. This function is also shipped to worker threads as source
- * text (`compressBlock.toString()`), so it must not reference anything outside its own body.
+ * text (`deflateBlock.toString()`), so it must not reference anything outside its own body.
  */
-export function compressBlock(
+export function deflateBlock(
   zlib: typeof Zlib,
   block: Uint8Array,
   dictionary: Uint8Array | null,
   mode: BlockMode,
-): Uint8Array {
-  const STORED_MAX = 65535;
-  const storedBlocks = (data: Uint8Array): Uint8Array => {
-    const pieces = Math.max(1, Math.ceil(data.length / STORED_MAX));
-    const out = new Uint8Array(data.length + pieces * 5);
-    let at = 0;
-    for (let start = 0, i = 0; i < pieces; i++, start += STORED_MAX) {
-      const len = Math.min(STORED_MAX, data.length - start);
-      // Byte 0: BFINAL=0, BTYPE=00 (stored), then pad to the byte boundary; LEN and NLEN little-endian.
-      out[at] = 0;
-      out[at + 1] = len & 0xff;
-      out[at + 2] = len >>> 8;
-      out[at + 3] = ~len & 0xff;
-      out[at + 4] = (~len >>> 8) & 0xff;
-      out.set(data.subarray(start, start + len), at + 5);
-      at += 5 + len;
-    }
-    return out;
-  };
-  if (mode === "stored") return storedBlocks(block);
-  const storedSize = block.length + Math.max(1, Math.ceil(block.length / STORED_MAX)) * 5;
+): Uint8Array | null {
+  if (mode === "stored") return null;
+  const storedSize = block.length + Math.max(1, Math.ceil(block.length / 65535)) * 5;
   if (mode === "auto") {
     // Probe a few evenly spaced slices at the fastest level: weights barely shrink, so they go stored
     // without paying for a full deflate; anything that saves a quarter is worth deflating.
@@ -52,7 +38,7 @@ export function compressBlock(
       }
     }
     const probe = zlib.deflateRawSync(sample, { level: 1 });
-    if (probe.length > sample.length * 0.75) return storedBlocks(block);
+    if (probe.length > sample.length * 0.75) return null;
   }
   // auto favours speed (level 1 keeps most of the gain on text at several times level 6's speed);
   // gzip is the classic default level everywhere.
@@ -62,8 +48,31 @@ export function compressBlock(
   };
   if (dictionary !== null && dictionary.length > 0) options.dictionary = dictionary;
   const deflated = zlib.deflateRawSync(block, options);
-  if (mode === "auto" && deflated.length >= storedSize) return storedBlocks(block);
+  if (mode === "auto" && deflated.length >= storedSize) return null;
   return deflated;
+}
+
+/**
+ * A block as stored deflate blocks, without copying it: 5-byte headers interleaved with views of `data`
+ * (written with one writev). Byte 0: BFINAL=0, BTYPE=00 (stored), padded to the byte boundary; then LEN
+ * and NLEN little-endian. An empty block still gets one empty stored block, as it always has.
+ */
+export function storedBlocks(data: Uint8Array): Uint8Array[] {
+  const pieces = Math.max(1, Math.ceil(data.length / STORED_MAX));
+  const headers = new Uint8Array(pieces * 5);
+  const out: Uint8Array[] = [];
+  for (let i = 0, start = 0; i < pieces; i++, start += STORED_MAX) {
+    const len = Math.min(STORED_MAX, data.length - start);
+    const at = i * 5;
+    headers[at] = 0;
+    headers[at + 1] = len & 0xff;
+    headers[at + 2] = len >>> 8;
+    headers[at + 3] = ~len & 0xff;
+    headers[at + 4] = (~len >>> 8) & 0xff;
+    out.push(headers.subarray(at, at + 5));
+    if (len > 0) out.push(data.subarray(start, start + len));
+  }
+  return out;
 }
 
 /** The gzip header mlpack always writes: no name, MTIME 0, XFL 0, OS 255 ("unknown") on every platform. */

@@ -1,7 +1,6 @@
-import { createReadStream } from "node:fs";
 import type { LayerPart, LayerPlan } from "./layer-plan.js";
 import type { TarEntry } from "./tar-entries.js";
-import { entryTarSize } from "./tar-header.js";
+import { compareUtf8, entryTarSize } from "./tar-header.js";
 import type { TreeScan } from "./tree-scan.js";
 
 /** A scanned asset plus where it goes in the image. */
@@ -18,8 +17,6 @@ export interface LayerEntries {
   /** Exact uncompressed tar size, for progress totals. */
   tarSize: number;
 }
-
-const READ_CHUNK = 1 << 20;
 
 function trimSlashes(path: string): string {
   return path.replace(/^\/+|\/+$/g, "");
@@ -76,16 +73,12 @@ export function layerEntries(
       };
       if (scanned.linkname !== undefined) entry.linkname = scanned.linkname;
       if (scanned.inode !== undefined) entry.inode = scanned.inode;
-      if (scanned.type === "file") {
-        const abs = scanned.abs;
-        entry.open = () => createReadStream(abs, { highWaterMark: READ_CHUNK });
-      }
+      // Content is read when the tar stream reaches the entry; dir and rel are shared, not copied.
+      if (scanned.type === "file") entry.source = { dir: asset.scan.dir, rel: scanned.rel };
       byName.set(name, entry);
     }
   }
-  const sorted = [...byName.values()].sort((a, b) =>
-    Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)),
-  );
+  const sorted = [...byName.values()].sort((a, b) => compareUtf8(a.name, b.name));
   const firstByInode = new Map<string, string>();
   let files = 0;
   let tarSize = 1024;

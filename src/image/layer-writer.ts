@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { throwIfAborted } from "../errors.js";
 import { BlobSink } from "./blob-sink.js";
+import { BlockPool } from "./block-filler.js";
 import type { DeflatePool } from "./deflate-pool.js";
 import { GzipBlockEncoder } from "./gzip-encoder.js";
 import { type TarEntry, tarStream } from "./tar-entries.js";
@@ -31,14 +32,17 @@ export interface WrittenLayer {
 const PROGRESS_EVERY = 8 << 20;
 
 /**
- * One streaming pass per layer: tar bytes → sha256 (diff_id) → compressor → sha256 (digest) → blob file.
- * Nothing is held beyond a few blocks, so memory is flat for any layer size. Interrupted or failed passes
- * leave no blob behind (the temp file is removed; a killed process leaves only a temp name).
+ * One streaming pass per layer: tar blocks → sha256 (diff_id) → compressor → sha256 (digest) → blob file.
+ * Blocks come from a small recycled pool and go back once written, and every stage awaits the next, so
+ * memory is flat for any layer size. Interrupted or failed passes leave no blob behind (the temp file is
+ * removed; a killed process leaves only a temp name).
  */
 export async function writeLayer(options: WriteLayerOptions): Promise<WrittenLayer> {
   const { compression, signal } = options;
-  const sink = await BlobSink.create(options.layoutDir);
+  // Uncompressed: the blob is the tar, so its digest is the diff_id and one hash pass is enough.
+  const sink = await BlobSink.create(options.layoutDir, { hashed: compression !== "none" });
   const diffHash = createHash("sha256");
+  const blocks = new BlockPool();
   let uncompressedSize = 0;
   let reported = 0;
   const encoder =
@@ -47,14 +51,17 @@ export async function writeLayer(options: WriteLayerOptions): Promise<WrittenLay
       : new GzipBlockEncoder({
           mode: compression,
           pool: options.pool,
-          write: (bytes) => sink.write(bytes),
+          write: (pieces) => sink.write(pieces),
         });
   try {
-    for await (const chunk of tarStream(options.entries, { mtime: options.mtime, signal })) {
-      diffHash.update(chunk);
-      uncompressedSize += chunk.length;
-      if (encoder) await encoder.push(chunk);
-      else await sink.write(chunk);
+    for await (const block of tarStream(options.entries, { mtime: options.mtime, signal, blocks })) {
+      diffHash.update(block);
+      uncompressedSize += block.length;
+      if (encoder) await encoder.push(block, () => blocks.release(block));
+      else {
+        await sink.write(block);
+        blocks.release(block);
+      }
       if (uncompressedSize - reported >= PROGRESS_EVERY) {
         reported = uncompressedSize;
         options.onProgress?.(uncompressedSize);
@@ -62,11 +69,12 @@ export async function writeLayer(options: WriteLayerOptions): Promise<WrittenLay
     }
     throwIfAborted(signal);
     if (encoder) await encoder.finish();
-    const digest = await sink.commit();
+    const diffId = `sha256:${diffHash.digest("hex")}`;
+    const digest = await sink.commit(diffId);
     options.onProgress?.(uncompressedSize);
     return {
       digest,
-      diffId: `sha256:${diffHash.digest("hex")}`,
+      diffId,
       size: sink.size,
       uncompressedSize,
       mediaType: compression === "none" ? MediaType.layerTar : MediaType.layerGzip,

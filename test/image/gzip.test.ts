@@ -27,8 +27,8 @@ async function encode(
   const encoder = new GzipBlockEncoder({
     mode,
     pool,
-    write: async (bytes) => {
-      out.push(Uint8Array.from(bytes));
+    write: async (pieces) => {
+      for (const piece of pieces) out.push(Uint8Array.from(piece));
     },
   });
   for (let at = 0; at < input.length; at += chunk) await encoder.push(input.subarray(at, at + chunk));
