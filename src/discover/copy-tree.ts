@@ -56,28 +56,36 @@ export async function copyTree(source: string, dest: string, filter: ExportFilte
 export async function listTree(root: string): Promise<string[]> {
   const out: string[] = [];
   const walk = async (dir: string): Promise<void> => {
-    for (const name of (await readdir(dir)).sort()) {
-      const full = join(dir, name);
+    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const entry of entries) {
+      const full = join(dir, entry.name);
       out.push(full);
-      if ((await lstat(full)).isDirectory()) await walk(full);
+      if (entry.isDirectory()) await walk(full);
     }
   };
   await walk(root);
   return out;
 }
 
-/** Files and bytes under a host path. */
+/**
+ * Files and bytes under a host path (a file counts as one). One readdir per directory and one lstat per
+ * regular file: cheap enough to run before every bundle on trees of tens of thousands of files.
+ */
 export async function measureTree(root: string): Promise<{ files: number; bytes: number }> {
   const top = await lstat(root);
   if (!top.isDirectory()) return { files: 1, bytes: top.isFile() ? top.size : 0 };
   let files = 0;
   let bytes = 0;
-  for (const path of await listTree(root)) {
-    const st = await lstat(path);
-    if (!st.isDirectory()) {
-      files += 1;
-      bytes += st.isFile() ? st.size : 0;
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(full);
+      else {
+        files += 1;
+        if (entry.isFile()) bytes += (await lstat(full)).size;
+      }
     }
-  }
+  };
+  await walk(root);
   return { files, bytes };
 }
