@@ -16,7 +16,7 @@ export async function copyTree(source: string, dest: string, filter: ExportFilte
       const path = rel ? `${rel}/${name}` : name;
       const reason = filter(path);
       if (reason) {
-        stats.skipped.push({ path, reason });
+        stats.skipped.push({ path, reason, unsafe: false });
         continue;
       }
       const from = join(source, path);
@@ -28,7 +28,7 @@ export async function copyTree(source: string, dest: string, filter: ExportFilte
       } else if (st.isSymbolicLink()) {
         const target = await readlink(from);
         if (!symlinkStaysInside(path, target)) {
-          stats.skipped.push({ path, reason: `symlink to ${target} leaves the asset` });
+          stats.skipped.push({ path, reason: `symlink to ${target} leaves the asset`, unsafe: true });
           continue;
         }
         await symlink(target, to);
@@ -44,7 +44,7 @@ export async function copyTree(source: string, dest: string, filter: ExportFilte
         }
         stats.files += 1;
       } else {
-        stats.skipped.push({ path, reason: "special files (FIFOs, sockets, devices) are not packaged" });
+        stats.skipped.push({ path, reason: "special files (FIFOs, sockets, devices) are not packaged", unsafe: true });
       }
     }
   };

@@ -123,9 +123,7 @@ async function stageAll(
     });
     const stats = await session.exportTree(asset.source, tmp, (rel) => stagingFilter(asset, rel));
     for (const s of stats.skipped) {
-      if (s.reason.includes("leaves the asset") || s.reason.includes("not packaged")) {
-        ctx.emit({ type: "warning", message: `${asset.id}: skipped ${s.path}: ${s.reason}`, path: s.path });
-      }
+      if (s.unsafe) ctx.emit({ type: "warning", message: `${asset.id}: skipped ${s.path}: ${s.reason}`, path: s.path });
     }
     const summary = await digestTree(tmp);
     ctx.emit({

@@ -14,8 +14,11 @@ export interface RunRequest {
 export interface ExportStats {
   files: number;
   bytes: number;
-  /** Entries not staged, with why (filter hits, unsafe entries). */
-  skipped: { path: string; reason: string }[];
+  /**
+   * Entries not staged, with why. `unsafe` marks what the tree itself made impossible to stage safely
+   * (escaping symlinks, devices, odd archive entries); filter hits (noise, secrets) are expected and not unsafe.
+   */
+  skipped: { path: string; reason: string; unsafe: boolean }[];
 }
 
 /** Decides, per relative POSIX path, whether to stage it: a reason to skip, or undefined to keep. */

@@ -24,8 +24,8 @@ export async function extractTree(
   const pending: Promise<void>[] = [];
   await mkdir(dest, { recursive: true });
 
-  const skip = (entry: ReadEntry, path: string, reason: string) => {
-    stats.skipped.push({ path, reason });
+  const skip = (entry: ReadEntry, path: string, reason: string, unsafe = true) => {
+    stats.skipped.push({ path, reason, unsafe });
     entry.resume();
   };
 
@@ -43,7 +43,7 @@ export async function extractTree(
     }
     const reason = filter(rel);
     if (reason) {
-      skip(entry, rel, reason);
+      skip(entry, rel, reason, false);
       return;
     }
     const parent = rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : "";
