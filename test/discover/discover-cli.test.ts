@@ -202,6 +202,19 @@ await describeReal(["docker"], "discover with the docker runner (engine edge cas
     expect(r.stderr).toContain("hint:");
   });
 
+  it("--timeout stops a hanging command: exit 4, container removed", async () => {
+    const project = await useTempProject({ "hang.sh": "echo hanging; sleep 60\n" });
+    const marker = newMarker();
+    const r = await runCli(
+      ["discover", "--image", testEnv().busyboxImage, "--network", "none", "--timeout", "1", "--env", `MLPACK_TEST_MARKER=${marker}`, "--", "sh", "hang.sh"],
+      { cwd: project.dir },
+    );
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain("the model command timed out after 1s");
+    expect(r.stderr).toMatch(/hint: Raise --timeout/);
+    expect(await managedContainers(marker)).toEqual([]);
+  });
+
   it("Ctrl-C during the run exits 130 and leaves no container behind", async () => {
     const project = await useTempProject({ "slow.sh": "echo started; sleep 60\n" });
     const marker = newMarker();
