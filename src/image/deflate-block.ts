@@ -6,6 +6,57 @@ export type BlockMode = "gzip" | "auto" | "stored";
 /** Largest stored deflate block (LEN is 16 bits). */
 const STORED_MAX = 65535;
 
+/** Slices the auto probe samples, evenly spaced over the block. */
+const PROBE_SLICES = 4;
+const PROBE_SLICE = 16384;
+
+/** Options of the auto probe: the fastest level, one finished stream (only its length is used). */
+export const PROBE_OPTIONS: Zlib.ZlibOptions = { level: 1 };
+
+/**
+ * What the auto probe deflates: a few evenly spaced slices of the block (the whole block when small).
+ * Weights barely shrink, so they go stored without paying for a full deflate. Changing any constant here
+ * changes auto digests.
+ */
+export function probeSample(block: Uint8Array): Uint8Array {
+  if (block.length <= PROBE_SLICES * PROBE_SLICE) return block;
+  const sample = new Uint8Array(PROBE_SLICES * PROBE_SLICE);
+  for (let i = 0; i < PROBE_SLICES; i++) {
+    const start = Math.floor(((block.length - PROBE_SLICE) * i) / (PROBE_SLICES - 1));
+    sample.set(block.subarray(start, start + PROBE_SLICE), i * PROBE_SLICE);
+  }
+  return sample;
+}
+
+/** The auto decision: anything that saves a quarter in the probe is worth deflating. */
+export function probeSaysStore(probeLength: number, sampleLength: number): boolean {
+  return probeLength > sampleLength * 0.75;
+}
+
+/**
+ * Options of the real deflate: a sync flush, so the result ends byte-aligned and not final. auto favours
+ * speed (level 1 keeps most of the gain on text at several times level 6's speed); gzip is the classic
+ * default level everywhere.
+ */
+export function blockDeflateOptions(
+  zlib: typeof Zlib,
+  mode: BlockMode,
+  dictionary: Uint8Array | null,
+): Zlib.ZlibOptions {
+  const options: Zlib.ZlibOptions = {
+    level: mode === "auto" ? 1 : 6,
+    finishFlush: zlib.constants.Z_SYNC_FLUSH,
+  };
+  if (dictionary !== null && dictionary.length > 0) options.dictionary = dictionary;
+  return options;
+}
+
+/** auto falls back to stored when deflate did not beat stored blocks' size; gzip always keeps it. */
+export function keepsDeflated(mode: BlockMode, deflatedLength: number, blockLength: number): boolean {
+  const storedSize = blockLength + Math.max(1, Math.ceil(blockLength / STORED_MAX)) * 5;
+  return mode !== "auto" || deflatedLength < storedSize;
+}
+
 /**
  * Deflates one block into raw deflate data that ends byte-aligned and not final (a sync flush), so blocks
  * can be concatenated into one gzip member, pigz style, or returns null when the block is to be stored
@@ -13,8 +64,7 @@ const STORED_MAX = 65535;
  * a single stream while blocks stay independent jobs.
  *
  * The result depends only on (block, dictionary, mode), never on which thread ran it, which is what keeps
- * layer digests identical for any worker count. This function is also shipped to worker threads as source
- * text (`deflateBlock.toString()`), so it must not reference anything outside its own body.
+ * layer digests identical for any concurrency. deflate-pool.ts runs the same steps on the thread pool.
  */
 export function deflateBlock(
   zlib: typeof Zlib,
@@ -23,33 +73,12 @@ export function deflateBlock(
   mode: BlockMode,
 ): Uint8Array | null {
   if (mode === "stored") return null;
-  const storedSize = block.length + Math.max(1, Math.ceil(block.length / 65535)) * 5;
   if (mode === "auto") {
-    // Probe a few evenly spaced slices at the fastest level: weights barely shrink, so they go stored
-    // without paying for a full deflate; anything that saves a quarter is worth deflating.
-    const SLICES = 4;
-    const SLICE = 16384;
-    let sample: Uint8Array = block;
-    if (block.length > SLICES * SLICE) {
-      sample = new Uint8Array(SLICES * SLICE);
-      for (let i = 0; i < SLICES; i++) {
-        const start = Math.floor(((block.length - SLICE) * i) / (SLICES - 1));
-        sample.set(block.subarray(start, start + SLICE), i * SLICE);
-      }
-    }
-    const probe = zlib.deflateRawSync(sample, { level: 1 });
-    if (probe.length > sample.length * 0.75) return null;
+    const sample = probeSample(block);
+    if (probeSaysStore(zlib.deflateRawSync(sample, PROBE_OPTIONS).length, sample.length)) return null;
   }
-  // auto favours speed (level 1 keeps most of the gain on text at several times level 6's speed);
-  // gzip is the classic default level everywhere.
-  const options: Zlib.ZlibOptions = {
-    level: mode === "auto" ? 1 : 6,
-    finishFlush: zlib.constants.Z_SYNC_FLUSH,
-  };
-  if (dictionary !== null && dictionary.length > 0) options.dictionary = dictionary;
-  const deflated = zlib.deflateRawSync(block, options);
-  if (mode === "auto" && deflated.length >= storedSize) return null;
-  return deflated;
+  const deflated = zlib.deflateRawSync(block, blockDeflateOptions(zlib, mode, dictionary));
+  return keepsDeflated(mode, deflated.length, block.length) ? deflated : null;
 }
 
 /**

@@ -1,98 +1,96 @@
-import { Worker } from "node:worker_threads";
+import { promisify } from "node:util";
 import * as zlib from "node:zlib";
-import { type BlockMode, deflateBlock } from "./deflate-block.js";
+import {
+  type BlockMode,
+  blockDeflateOptions,
+  deflateBlock,
+  keepsDeflated,
+  PROBE_OPTIONS,
+  probeSample,
+  probeSaysStore,
+} from "./deflate-block.js";
 
-interface Job {
-  resolve: (out: Uint8Array | null) => void;
-  reject: (error: unknown) => void;
-}
-
-// The worker runs `deflateBlock` from its source text, so this works the same from dist/ and from vitest's
-// on-the-fly TypeScript (a worker file path would differ between the two). `__name` covers transpilers
-// that wrap functions to keep their names. A null result ("store this block") crosses as `stored: true`.
-const WORKER_SOURCE = `
-const zlib = require("node:zlib");
-const { parentPort } = require("node:worker_threads");
-const __name = (f) => f;
-const deflateBlock = (${deflateBlock.toString()});
-parentPort.on("message", (m) => {
-  try {
-    let out = deflateBlock(zlib, m.block, m.dictionary, m.mode);
-    if (out === null) return parentPort.postMessage({ id: m.id, stored: true });
-    if (out.byteOffset !== 0 || out.byteLength !== out.buffer.byteLength) out = Uint8Array.from(out);
-    parentPort.postMessage({ id: m.id, out }, [out.buffer]);
-  } catch (error) {
-    parentPort.postMessage({ id: m.id, error: String(error && error.stack || error) });
-  }
-});
-`;
-
-type Reply = { id: number; out?: Uint8Array; stored?: boolean; error?: string };
+const deflateRaw = promisify(zlib.deflateRaw) as (data: Uint8Array, options: zlib.ZlibOptions) => Promise<Buffer>;
 
 /**
- * Worker threads that deflate blocks in parallel (pigz style). Results come back by job id, so the caller
- * controls ordering; the pool never changes output bytes, only how fast they arrive. Threads start on
- * the first job, so a `stored` or `none` bundle (or an empty layer) never pays for them.
+ * Room for the whole output of one call (deflate grows incompressible input by 5 bytes per 16 KiB stored
+ * piece, plus a little framing): each zlib call then finishes in one trip to the pool instead of coming back
+ * to this busy thread for every 16 KiB. How output is chunked never changes zlib's bytes.
+ */
+function oneTrip(input: Uint8Array, options: zlib.ZlibOptions): zlib.ZlibOptions {
+  return { ...options, chunkSize: Math.max(1024, input.length + (input.length >>> 10) + 1024) };
+}
+
+/**
+ * `deflateBlock`, step for step, with each zlib call on libuv's thread pool instead of this thread. zlib's
+ * output depends only on the input, the options and the flush points (here: all input, then the finishing
+ * flush), so the bytes are the ones the synchronous version produces; the tests hold the two side by side.
+ */
+export async function deflateBlockAsync(
+  block: Uint8Array,
+  dictionary: Uint8Array | null,
+  mode: BlockMode,
+): Promise<Uint8Array | null> {
+  if (mode === "stored") return null;
+  if (mode === "auto") {
+    const sample = probeSample(block);
+    if (probeSaysStore((await deflateRaw(sample, oneTrip(sample, PROBE_OPTIONS))).length, sample.length)) return null;
+  }
+  const deflated = await deflateRaw(block, oneTrip(block, blockDeflateOptions(zlib, mode, dictionary)));
+  return keepsDeflated(mode, deflated.length, block.length) ? deflated : null;
+}
+
+/**
+ * libuv's pool has 4 threads unless UV_THREADPOOL_SIZE says otherwise, and file reads share it: deflate
+ * jobs leave one thread free so a read is never queued behind a megabyte of compression.
+ */
+function threadPoolLimit(): number {
+  const configured = Number(process.env.UV_THREADPOOL_SIZE);
+  const threads = Number.isInteger(configured) && configured > 0 ? configured : 4;
+  return Math.max(1, threads - 1);
+}
+
+/**
+ * Parallel block deflate (pigz style) on libuv's thread pool. It used to run worker threads, but each one
+ * is a V8 isolate of ~40 MB, while a pool job costs no more than zlib's own state; and because blocks of
+ * weights are stored after a 64 KiB probe, they keep the main thread free for reading and hashing.
+ * Results come back per job, so the caller controls ordering; the pool never changes output bytes, only
+ * how fast they arrive. At most `concurrency` jobs run at once; the rest wait their turn in order.
  */
 export class DeflatePool {
-  private readonly workers: Worker[] = [];
-  private readonly jobs = new Map<number, Job>();
-  private nextId = 0;
-  private failure: unknown = null;
+  readonly concurrency: number;
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
   private closed = false;
+  /** Jobs that ran a zlib call off this thread (tests and benchmarks look at it). */
+  jobs = 0;
 
-  constructor(readonly size: number) {}
+  constructor(readonly size: number) {
+    this.concurrency = Math.min(size, threadPoolLimit());
+  }
 
   /**
-   * Deflates one block on the next worker (round robin: blocks are equal-sized, so this balances).
-   * Blocks backed by a SharedArrayBuffer are shared with the worker as they are: the caller must not
-   * change them until the promise settles. Anything else is copied once into shared memory.
+   * Deflates one block, or resolves null when it is to be stored. The caller must not change `block` or
+   * `dictionary` until the promise settles (they are read in place, never copied).
    */
-  run(block: Uint8Array, dictionary: Uint8Array | null, mode: BlockMode): Promise<Uint8Array | null> {
-    if (this.failure !== null) return Promise.reject(this.failure);
-    if (this.closed) return Promise.reject(new Error("deflate pool closed"));
-    if (this.size <= 0) return Promise.resolve(deflateBlock(zlib, block, dictionary, mode));
-    if (this.workers.length === 0) this.start();
-    const id = this.nextId++;
-    const worker = this.workers[id % this.workers.length] as Worker;
-    let shared = block;
-    if (!(block.buffer instanceof SharedArrayBuffer)) {
-      shared = new Uint8Array(new SharedArrayBuffer(block.length));
-      shared.set(block);
+  async run(block: Uint8Array, dictionary: Uint8Array | null, mode: BlockMode): Promise<Uint8Array | null> {
+    if (this.closed) throw new Error("deflate pool closed");
+    if (this.size <= 0 || mode === "stored") return deflateBlock(zlib, block, dictionary, mode);
+    if (this.running >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    if (this.closed) throw new Error("deflate pool closed");
+    this.running++;
+    this.jobs++;
+    try {
+      return await deflateBlockAsync(block, dictionary, mode);
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
     }
-    return new Promise((resolve, reject) => {
-      this.jobs.set(id, { resolve, reject });
-      // The dictionary (32 KiB) is small enough that cloning it is cheaper than managing its lifetime.
-      worker.postMessage({ id, block: shared, dictionary, mode });
-    });
   }
 
-  /** Stops the threads; pending jobs are rejected. Safe to call twice. */
+  /** Refuses new jobs; waiting ones are rejected, running ones finish (a zlib call cannot be cut short). */
   async close(): Promise<void> {
     this.closed = true;
-    this.failAll(new Error("deflate pool closed"));
-    await Promise.all(this.workers.splice(0).map((w) => w.terminate()));
-  }
-
-  private start(): void {
-    for (let i = 0; i < this.size; i++) {
-      const worker = new Worker(WORKER_SOURCE, { eval: true });
-      worker.on("message", (m: Reply) => {
-        const job = this.jobs.get(m.id);
-        this.jobs.delete(m.id);
-        if (!job) return;
-        if (m.out) job.resolve(m.out);
-        else if (m.stored) job.resolve(null);
-        else job.reject(new Error(`deflate worker failed: ${m.error ?? "unknown error"}`));
-      });
-      worker.on("error", (error) => this.failAll(error));
-      this.workers.push(worker);
-    }
-  }
-
-  private failAll(error: unknown): void {
-    this.failure ??= error;
-    for (const job of this.jobs.values()) job.reject(error);
-    this.jobs.clear();
+    for (const wake of this.waiting.splice(0)) wake();
   }
 }
