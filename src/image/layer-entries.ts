@@ -1,6 +1,7 @@
 import type { LayerPart, LayerPlan } from "./layer-plan.js";
 import type { TarEntry } from "./tar-entries.js";
-import { compareUtf8, entryTarSize } from "./tar-header.js";
+import { compareUtf8 } from "../util/byte-order.js";
+import { entryTarSize } from "./tar-header.js";
 import type { TreeScan } from "./tree-scan.js";
 
 /** A scanned asset plus where it goes in the image. */

@@ -3,6 +3,8 @@
  * one per Hugging Face repo folder, at most 32 layers) are table-tested without touching disk.
  */
 
+import { compareUtf8 } from "../util/byte-order.js";
+
 /** Lambda and BuildKit cope with more, but few layers keep the manifest small and pulls parallel enough. */
 export const MAX_LAYERS = 32;
 
@@ -34,10 +36,6 @@ export interface LayerPlan {
 
 const REPO_FOLDER = /^(?:hub\/)?(?:models|datasets|spaces)--[^/]+(?=\/)/;
 
-function byteCompare(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
-
 function planAsset(asset: PlanAsset): LayerPlan[] {
   if (asset.layering === "single") {
     const bytes = asset.files.reduce((sum, f) => sum + f.size, 0);
@@ -59,7 +57,7 @@ function planAsset(asset: PlanAsset): LayerPlan[] {
     stats.files += 1;
     repos.set(repo, stats);
   }
-  const repoPaths = [...repos.keys()].sort(byteCompare);
+  const repoPaths = [...repos.keys()].sort(compareUtf8);
   const plans: LayerPlan[] = [];
   // The rest sorts first: its path is the asset dir itself.
   if (restFiles > 0) {
@@ -104,7 +102,7 @@ function merge(a: LayerPlan, b: LayerPlan): LayerPlan {
  * the input, never on timing.
  */
 export function planLayers(assets: ReadonlyArray<PlanAsset>, maxLayers: number = MAX_LAYERS): LayerPlan[] {
-  const sorted = [...assets].sort((a, b) => byteCompare(a.id, b.id));
+  const sorted = [...assets].sort((a, b) => compareUtf8(a.id, b.id));
   const plans = sorted.flatMap(planAsset);
   while (plans.length > Math.max(1, maxLayers)) {
     let smallest = 0;

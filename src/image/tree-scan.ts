@@ -1,7 +1,7 @@
 import { type Dirent, lstatSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
 import { join, posix } from "node:path";
 import { setImmediate as nextTurn } from "node:timers/promises";
-import { compareUtf8 } from "./tar-header.js";
+import { compareUtf8 } from "../util/byte-order.js";
 import type { BuildWarning } from "./tar-entries.js";
 
 /** One thing found in a staged asset tree, with its mode already normalised for the image. */

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { lstat, readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
+import { compareUtf8 } from "../util/byte-order.js";
 
 /** One entry of a staged tree, with the mode normalised the way the asset image will store it. */
 export interface TreeEntry {
@@ -26,10 +27,6 @@ export function normalisedMode(type: TreeEntry["type"], mode: number): number {
   return 0o644;
 }
 
-function byteOrder(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
-
 async function sha256File(path: string): Promise<string> {
   const hash = createHash("sha256");
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
@@ -38,7 +35,7 @@ async function sha256File(path: string): Promise<string> {
 
 /** Walks a tree in byte order (parents first), streaming file hashes; other entry types are ignored. */
 export async function* walkTree(root: string, rel = ""): AsyncGenerator<TreeEntry> {
-  const names = (await readdir(join(root, rel))).sort(byteOrder);
+  const names = (await readdir(join(root, rel))).sort(compareUtf8);
   for (const name of names) {
     const path = rel ? `${rel}/${name}` : name;
     const full = join(root, path);

@@ -5,7 +5,7 @@ import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BlockPool } from "../../src/image/block-filler.js";
 import { buildImage, type ImageAsset } from "../../src/image/build-image.js";
-import { compareUtf8 } from "../../src/image/tar-header.js";
+import { compareUtf8 } from "../../src/util/byte-order.js";
 import { layerEntries } from "../../src/image/layer-entries.js";
 import { planLayers } from "../../src/image/layer-plan.js";
 import type { Compression } from "../../src/image/layer-writer.js";
