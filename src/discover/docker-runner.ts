@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { PassThrough, type Readable } from "node:stream";
 import type Docker from "dockerode";
+import { parseEnvList } from "../docker/env-list.js";
+import { waitWithTimeout } from "../docker/wait.js";
 import { ModelCommandError, throwIfAborted, UsageError } from "../errors.js";
 import type { RunContext } from "../events.js";
 import { changesFromDocker } from "./docker-changes.js";
@@ -32,7 +34,7 @@ export class DockerRunner implements Runner {
   async run(request: RunRequest, ctx: RunContext): Promise<RunSession> {
     const { docker } = this.opts;
     const info = await ensureImage(docker, this.image, ctx);
-    const imageEnv = parseEnv(info.Config?.Env ?? []);
+    const imageEnv = parseEnvList(info.Config?.Env ?? []);
     const env = { ...imageEnv, ...request.env };
     env.HOME ??= homeFor(info.Config?.User);
     const [file, ...rest] = request.command;
@@ -90,21 +92,16 @@ export class DockerRunner implements Runner {
       const ended = new Promise<void>((resolve) => attach.on("end", resolve));
       ctx.emit({ type: "step", message: `running ${request.command.join(" ")} in ${this.image}` });
       await container.start();
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        void container.kill().catch(() => undefined);
-      }, request.timeoutSec * 1000);
-      const result = (await container.wait().finally(() => clearTimeout(timer))) as { StatusCode: number };
+      const { statusCode, timedOut } = await waitWithTimeout(container, request.timeoutSec);
       await Promise.race([ended, new Promise((r) => setTimeout(r, 2000))]);
       throwIfAborted(ctx.signal);
-      if (timedOut || result.StatusCode !== 0) {
+      if (timedOut || statusCode !== 0) {
         const why = timedOut
           ? `timed out after ${request.timeoutSec}s`
-          : `exited with code ${result.StatusCode}`;
+          : `exited with code ${statusCode}`;
         throw new ModelCommandError(
           `the model command ${why}`,
-          { commandExitCode: timedOut ? null : result.StatusCode, outputTail: tail.text() },
+          { commandExitCode: timedOut ? null : statusCode, outputTail: tail.text() },
           {
             hint: timedOut
               ? "Raise --timeout, or check the command hangs waiting for input."
@@ -169,14 +166,6 @@ async function ensureImage(docker: Docker, image: string, ctx: RunContext): Prom
   }
 }
 
-function parseEnv(list: readonly string[]): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const item of list) {
-    const eq = item.indexOf("=");
-    if (eq > 0) env[item.slice(0, eq)] = item.slice(eq + 1);
-  }
-  return env;
-}
 
 /** Docker sets HOME=/root for root; other users get theirs from /etc/passwd, which we approximate. */
 function homeFor(user: string | undefined): string {

@@ -1,5 +1,6 @@
 import type Docker from "dockerode";
 import { InterruptedError } from "../errors.js";
+import { waitWithTimeout } from "../docker/wait.js";
 
 export interface RunOutput {
   exitCode: number | null;
@@ -53,16 +54,11 @@ export async function runToCompletion<T>(
   opts.signal?.addEventListener("abort", onAbort, { once: true });
   try {
     await container.start();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      void container.kill().catch(() => undefined);
-    }, opts.timeoutSec * 1000);
-    const waited = (await container.wait().finally(() => clearTimeout(timer))) as { StatusCode: number };
+    const { statusCode, timedOut } = await waitWithTimeout(container, opts.timeoutSec);
     if (aborted) throw new InterruptedError();
     const logs = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
     const run: RunOutput = {
-      exitCode: timedOut ? null : waited.StatusCode,
+      exitCode: timedOut ? null : statusCode,
       timedOut,
       output: demuxLogs(logs),
     };

@@ -5,7 +5,8 @@ import type { Lock } from "../lock/lock.js";
 import { runToCompletion, type StoppedContainer } from "./container-run.js";
 import { changedFindings, type Finding, outputFindings, scanOutput } from "./diagnose.js";
 import { assetOf, checkAgainstLock, type LockCheck } from "./lock-check.js";
-import { type ImageFacts, parseEnvList, planVerify } from "./plan.js";
+import { parseEnvList } from "../docker/env-list.js";
+import { type ImageFacts, planVerify } from "./plan.js";
 
 export interface VerifyOptions {
   image: string;
