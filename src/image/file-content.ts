@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync } from "node:fs";
-import { open } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import { InterruptedError, MlpackError } from "../errors.js";
 import type { BlockFiller } from "./block-filler.js";
 
@@ -45,21 +45,71 @@ export async function* fileContent(
     yield* out.take();
     return;
   }
-  // Large files: reads on the thread pool, straight into the block, one block at a time.
+  yield* largeFileContent(path, name, size, out, signal);
+}
+
+/** Reads on the thread pool that may be under way at once for one large file (each up to a block). */
+const READS_AHEAD = 3;
+
+interface PendingRead {
+  done: Promise<void>;
+  /** Blocks that became full when this read's range was reserved: ready once it (and all before it) landed. */
+  blocks: Buffer[];
+}
+
+/**
+ * Large files: positional reads on the thread pool, straight into the blocks, with a few reads ahead of the
+ * consumer so the disk (or page-cache copy) overlaps with hashing. Each read's range is reserved in the
+ * block before the bytes arrive; a block is yielded only after every read into it has landed, and because
+ * reads are awaited in order, yielded blocks are complete and in stream order.
+ */
+async function* largeFileContent(
+  path: string,
+  name: string,
+  size: number,
+  out: BlockFiller,
+  signal?: AbortSignal,
+): AsyncGenerator<Buffer> {
   const handle = await open(path, "r");
+  const pending: PendingRead[] = [];
   try {
-    for (let pos = 0; pos < size; ) {
-      if (signal?.aborted) throw new InterruptedError();
-      const { block, at, free } = out.space();
-      const { bytesRead } = await handle.read(block, at, Math.min(free, size - pos), pos);
-      if (bytesRead === 0) throw changed(name);
-      out.advance(bytesRead);
-      pos += bytesRead;
-      yield* out.take();
+    let reserved = 0;
+    while (reserved < size || pending.length > 0) {
+      while (reserved < size && pending.length < READS_AHEAD) {
+        if (signal?.aborted) throw new InterruptedError();
+        const { block, at, free } = out.space();
+        const length = Math.min(free, size - reserved);
+        const done = readExactly(handle, block, at, length, reserved, name);
+        done.catch(() => {}); // seen when awaited below, in order
+        out.advance(length);
+        reserved += length;
+        pending.push({ done, blocks: out.take() });
+      }
+      const next = pending.shift() as PendingRead;
+      await next.done;
+      yield* next.blocks;
     }
     if ((await handle.read(probe, 0, 1, size)).bytesRead !== 0) throw changed(name);
   } finally {
+    // No read may still be filling a block (or using the descriptor) once this generator is left.
+    await Promise.allSettled(pending.map((p) => p.done));
     await handle.close();
+  }
+}
+
+/** Fills `length` bytes of `block` at `at` from file position `position`, or fails when the file ends early. */
+async function readExactly(
+  handle: FileHandle,
+  block: Buffer,
+  at: number,
+  length: number,
+  position: number,
+  name: string,
+): Promise<void> {
+  for (let done = 0; done < length; ) {
+    const { bytesRead } = await handle.read(block, at + done, length - done, position + done);
+    if (bytesRead === 0) throw changed(name);
+    done += bytesRead;
   }
 }
 

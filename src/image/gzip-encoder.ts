@@ -11,9 +11,10 @@ export interface GzipEncoderOptions {
   mode: BlockMode;
   /**
    * Where compressed bytes go, in order, as pieces to write back to back (stored blocks are headers plus
-   * views of the input). Awaited, so a slow disk slows the producer (backpressure).
+   * views of the input). Awaited, so a slow disk slows the producer (backpressure); `written` is called
+   * once the pieces are no longer read, which may be after the promise resolves.
    */
-  write: (pieces: Uint8Array[]) => Promise<void>;
+  write: (pieces: Uint8Array[], written?: () => void) => Promise<void>;
   /** Parallel deflate; null = compress on this thread (same bytes either way). */
   pool: DeflatePool | null;
   blockSize?: number;
@@ -112,7 +113,6 @@ export class GzipBlockEncoder {
 
   private async writeNext(): Promise<void> {
     const next = this.inFlight.shift() as InFlight;
-    await this.options.write(await next.out);
-    next.release?.();
+    await this.options.write(await next.out, next.release);
   }
 }

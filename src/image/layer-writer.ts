@@ -51,7 +51,7 @@ export async function writeLayer(options: WriteLayerOptions): Promise<WrittenLay
       : new GzipBlockEncoder({
           mode: compression,
           pool: options.pool,
-          write: (pieces) => sink.write(pieces),
+          write: (pieces, written) => sink.write(pieces, written),
         });
   try {
     for await (const block of tarStream(options.entries, { mtime: options.mtime, signal, blocks })) {
@@ -59,8 +59,7 @@ export async function writeLayer(options: WriteLayerOptions): Promise<WrittenLay
       uncompressedSize += block.length;
       if (encoder) await encoder.push(block, () => blocks.release(block));
       else {
-        await sink.write(block);
-        blocks.release(block);
+        await sink.write(block, () => blocks.release(block));
       }
       if (uncompressedSize - reported >= PROGRESS_EVERY) {
         reported = uncompressedSize;

@@ -1,0 +1,62 @@
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { open } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
+import { BlobSink } from "../../src/image/blob-sink.js";
+import { pseudoRandom, tempDir } from "./helpers.js";
+
+const tmp = tempDir("mlpack-sink-");
+afterAll(() => tmp.cleanup());
+afterEach(() => vi.restoreAllMocks());
+
+async function fileHandlePrototype(): Promise<{ writev: (...args: unknown[]) => Promise<unknown> }> {
+  const handle = await open(join(tmp.dir, "probe"), "w");
+  await handle.close();
+  return Object.getPrototypeOf(handle);
+}
+
+describe("BlobSink", () => {
+  it("overlapping positional writes land in order; `written` fires once per write, before commit returns", async () => {
+    const layout = join(tmp.dir, "ok");
+    const sink = await BlobSink.create(layout);
+    const expected: Buffer[] = [];
+    let written = 0;
+    for (let i = 0; i < 300; i++) {
+      const a = pseudoRandom((i * 7919) % 70_000, i + 1);
+      const b = Buffer.from(`piece ${i}\n`);
+      expected.push(a, Buffer.alloc(0), b);
+      await sink.write(i % 2 ? [a, Buffer.alloc(0), b] : Buffer.concat([a, b]), () => written++);
+    }
+    const digest = await sink.commit();
+    expect(written).toBe(300);
+    const all = Buffer.concat(expected);
+    expect(digest).toBe(`sha256:${createHash("sha256").update(all).digest("hex")}`);
+    expect(readFileSync(join(layout, "blobs", "sha256", digest.slice(7))).equals(all)).toBe(true);
+    expect(sink.size).toBe(all.length);
+  });
+
+  it("a failed write is reported by a later call, and discard leaves no file behind", async () => {
+    const layout = join(tmp.dir, "fails");
+    const sink = await BlobSink.create(layout);
+    const proto = await fileHandlePrototype();
+    const real = proto.writev;
+    let calls = 0;
+    vi.spyOn(proto, "writev").mockImplementation(function (this: unknown, ...args: unknown[]) {
+      calls += 1;
+      if (calls === 2) return Promise.reject(Object.assign(new Error("EIO: i/o error, write"), { code: "EIO" }));
+      return real.apply(this, args);
+    });
+    const released: number[] = [];
+    const attempt = async () => {
+      for (let i = 0; i < 10; i++) await sink.write(pseudoRandom(1 << 16, i + 1), () => released.push(i));
+      await sink.commit();
+    };
+    await expect(attempt()).rejects.toMatchObject({ code: "EIO" });
+    // The block whose write failed is never handed back for reuse.
+    expect(released).not.toContain(1);
+    await sink.discard();
+    expect(existsSync(sink.tempPath)).toBe(false);
+    expect(readdirSync(join(layout, "blobs", "sha256"))).toEqual([]);
+  });
+});
