@@ -1,6 +1,5 @@
 import { join } from "node:path";
 import { getEntry } from "../catalog/index.js";
-import { measureTree } from "../discover/copy-tree.js";
 import { UsageError } from "../errors.js";
 import type { RunContext } from "../events.js";
 import {
@@ -44,29 +43,6 @@ function layeringFor(library: string): ImageAsset["layering"] {
   return getEntry(library)?.locations.some((l) => l.hfRepos) ? "hf-repos" : "single";
 }
 
-/**
- * Checks the staged trees still match the lock (file count and bytes; a cheap stat walk, not a re-hash) so a
- * stale or half-deleted `.mlpack/assets` is caught before an image is built from it.
- */
-async function checkStaged(lock: Lock, projectDir: string): Promise<void> {
-  for (const asset of lock.assets) {
-    const dir = stagedDir(projectDir, asset.id);
-    const found = await measureTree(dir).catch(() => undefined);
-    if (!found) {
-      throw new UsageError(`staged asset ${asset.id} is missing (${dir})`, {
-        code: "E_ASSET_MISSING",
-        hint: "Run `mlpack discover` to stage the assets listed in mlpack.lock.json.",
-      });
-    }
-    if (found.files !== asset.files || found.bytes !== asset.bytes) {
-      throw new UsageError(
-        `staged asset ${asset.id} does not match mlpack.lock.json (${found.files} files/${found.bytes} bytes staged, lock says ${asset.files}/${asset.bytes})`,
-        { code: "E_ASSET_STALE", hint: "Run `mlpack discover` again to re-stage it." },
-      );
-    }
-  }
-}
-
 /** Builds the asset image for the lock's assets into an OCI layout, without a Docker daemon. */
 export async function bundle(opts: BundleOptions, ctx: RunContext): Promise<BundleResult> {
   if (opts.lock.assets.length === 0) {
@@ -75,7 +51,6 @@ export async function bundle(opts: BundleOptions, ctx: RunContext): Promise<Bund
       hint: "Run `mlpack discover` on a command that downloads models, or add directories with --include.",
     });
   }
-  await checkStaged(opts.lock, opts.projectDir);
   const digest = lockDigest(opts.lock);
   const result = await buildImage({
     assets: opts.lock.assets.map((a) => ({
@@ -83,6 +58,8 @@ export async function bundle(opts: BundleOptions, ctx: RunContext): Promise<Bund
       target: a.target,
       dir: stagedDir(opts.projectDir, a.id),
       layering: layeringFor(a.library),
+      // A stale or half-deleted .mlpack/assets is caught by the scan (file count and bytes, not a re-hash).
+      expect: { files: a.files, bytes: a.bytes },
     })),
     assetRoot: opts.assetRoot,
     compression: opts.compression,

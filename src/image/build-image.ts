@@ -20,6 +20,8 @@ export interface ImageAsset {
   /** Staged tree on disk. */
   dir: string;
   layering: Layering;
+  /** What the lock says the staged tree holds; a tree that no longer matches is refused before any layer. */
+  expect?: { files: number; bytes: number };
 }
 
 export interface BuildImageOptions {
@@ -67,13 +69,21 @@ async function scanAssets(assets: ReadonlyArray<ImageAsset>, signal?: AbortSigna
       () => false,
     );
     if (!isDir) {
-      throw new UsageError(`staged asset ${asset.id} is missing: ${asset.dir}`, {
+      throw new UsageError(`staged asset ${asset.id} is missing (${asset.dir})`, {
         code: "E_ASSET_MISSING",
-        hint: "Run mlpack discover to stage the assets again.",
+        hint: "Run `mlpack discover` to stage the assets listed in mlpack.lock.json.",
       });
     }
-    scanned.set(asset.id, { id: asset.id, target: asset.target, scan: await scanTree(asset.dir, signal) });
+    const scan = await scanTree(asset.dir, signal);
     throwIfAborted(signal);
+    const found = scan.counts;
+    if (asset.expect && (found.files !== asset.expect.files || found.bytes !== asset.expect.bytes)) {
+      throw new UsageError(
+        `staged asset ${asset.id} does not match mlpack.lock.json (${found.files} files/${found.bytes} bytes staged, lock says ${asset.expect.files}/${asset.expect.bytes})`,
+        { code: "E_ASSET_STALE", hint: "Run `mlpack discover` again to re-stage it." },
+      );
+    }
+    scanned.set(asset.id, { id: asset.id, target: asset.target, scan });
   }
   return scanned;
 }
@@ -91,8 +101,9 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildResul
     throw new UsageError(`SOURCE_DATE_EPOCH must be a non-negative integer, got ${options.sourceDateEpoch}`);
   }
   throwIfAborted(signal);
-  await prepareLayout(options.layoutDir);
+  // Scanned (and checked against the lock) before the layout is touched: a refused tree writes nothing.
   const scanned = await scanAssets(options.assets, signal);
+  await prepareLayout(options.layoutDir);
   const warnings = [...scanned.values()].flatMap((a) => a.scan.warnings);
   const plans = planLayers(
     options.assets.map((asset) => ({

@@ -1,4 +1,5 @@
-import { cp, readFile, utimes, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { cp, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
 import { dockerClient } from "../support/docker.js";
@@ -76,7 +77,17 @@ it("bundle without a lock, or with a stale staging dir, is exit 2 with a hint", 
   );
   const stale = await runCli(["bundle", "--json"], { cwd: project.dir });
   expect(stale.code).toBe(2);
-  expect(JSON.parse(stale.stdout).error).toMatchObject({ code: "E_ASSET_STALE" });
+  expect(JSON.parse(stale.stdout).error).toMatchObject({
+    code: "E_ASSET_STALE",
+    message: expect.stringMatching(/^staged asset nltk does not match mlpack\.lock\.json \(\d+ files\/\d+ bytes staged/),
+  });
+  // Refused before the layout is touched: nothing half-written.
+  expect(existsSync(project.path(".mlpack", "oci"))).toBe(false);
+  await rm(project.path(".mlpack", "assets", "nltk"), { recursive: true });
+  const missing = await runCli(["bundle"], { cwd: project.dir });
+  expect(missing.code).toBe(2);
+  expect(missing.stderr).toMatch(/staged asset nltk is missing \(.*\)\nhint: Run `mlpack discover`/);
+  expect(existsSync(project.path(".mlpack", "oci"))).toBe(false);
 });
 
 await describeReal(["registry"], "push to a real registry (CLI)", () => {
