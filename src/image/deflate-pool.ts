@@ -5,7 +5,6 @@ import {
   blockDeflateOptions,
   deflateBlock,
   keepsDeflated,
-  PROBE_OPTIONS,
   probeSample,
   probeSaysStore,
 } from "./deflate-block.js";
@@ -32,10 +31,7 @@ export async function deflateBlockAsync(
   mode: BlockMode,
 ): Promise<Uint8Array | null> {
   if (mode === "stored") return null;
-  if (mode === "auto") {
-    const sample = probeSample(block);
-    if (probeSaysStore((await deflateRaw(sample, oneTrip(sample, PROBE_OPTIONS))).length, sample.length)) return null;
-  }
+  if (mode === "auto" && probeSaysStore(probeSample(block))) return null;
   const deflated = await deflateRaw(block, oneTrip(block, blockDeflateOptions(zlib, mode, dictionary)));
   return keepsDeflated(mode, deflated.length, block.length) ? deflated : null;
 }
@@ -76,6 +72,8 @@ export class DeflatePool {
   async run(block: Uint8Array, dictionary: Uint8Array | null, mode: BlockMode): Promise<Uint8Array | null> {
     if (this.closed) throw new Error("deflate pool closed");
     if (this.size <= 0 || mode === "stored") return deflateBlock(zlib, block, dictionary, mode);
+    // The probe is a byte histogram on this thread: a block it stores never waits for a pool slot.
+    if (mode === "auto" && probeSaysStore(probeSample(block))) return null;
     if (this.running >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
     if (this.closed) throw new Error("deflate pool closed");
     this.running++;

@@ -54,36 +54,51 @@ function writeString(buf: Buffer, value: string, offset: number, length: number)
   buf.write(value, offset, Math.min(length, Buffer.byteLength(value)), "utf8");
 }
 
+/** `length - 1` zero-padded octal digits and a NUL, as GNU tar and Go write them; digit by digit, no strings. */
 function writeOctal(buf: Buffer, value: number, offset: number, length: number): void {
-  // length-1 zero-padded digits followed by NUL, as GNU tar and Go write them.
-  const digits = value.toString(8).padStart(length - 1, "0");
-  if (digits.length > length - 1)
+  let rest = value;
+  for (let i = offset + length - 2; i >= offset; i--) {
+    buf[i] = 0x30 + (rest % 8);
+    rest = Math.floor(rest / 8);
+  }
+  if (rest !== 0 || value < 0 || !Number.isInteger(value))
     throw new RangeError(`value ${value} does not fit a ${length}-byte tar field`);
-  buf.write(`${digits}\0`, offset, length, "ascii");
+  buf[offset + length - 1] = 0;
 }
+
+/**
+ * The fields every header shares (uid, gid, magic, version, devmajor, devminor), written once; a header
+ * starts as a copy of it. The checksum field holds spaces, as it must while the bytes are summed.
+ */
+const TEMPLATE: Buffer = (() => {
+  const h = Buffer.alloc(BLOCK);
+  writeOctal(h, 0, 108, 8); // uid
+  writeOctal(h, 0, 116, 8); // gid
+  h.write("        ", 148, 8, "ascii");
+  h.write("ustar\u000000", 257, 8, "ascii");
+  // uname/gname (265, 297) stay empty.
+  writeOctal(h, 0, 329, 8);
+  writeOctal(h, 0, 337, 8);
+  return h;
+})();
 
 function ustarBlock(
   fields: { name: string; prefix: string; mode: number; size: number; typeflag: string; linkname: string },
   mtime: number,
 ): Buffer {
-  const h = Buffer.alloc(BLOCK);
+  const h = Buffer.allocUnsafe(BLOCK);
+  TEMPLATE.copy(h);
   writeString(h, fields.name, 0, 100);
   writeOctal(h, fields.mode, 100, 8);
-  writeOctal(h, 0, 108, 8); // uid
-  writeOctal(h, 0, 116, 8); // gid
   writeOctal(h, fields.size, 124, 12);
   writeOctal(h, mtime, 136, 12);
-  h.write("        ", 148, 8, "ascii"); // checksum placeholder: spaces while summing
-  h.write(fields.typeflag, 156, 1, "ascii");
-  writeString(h, fields.linkname, 157, 100);
-  h.write("ustar\u000000", 257, 8, "ascii");
-  // uname/gname (265, 297) stay empty; devmajor/devminor zero.
-  writeOctal(h, 0, 329, 8);
-  writeOctal(h, 0, 337, 8);
-  writeString(h, fields.prefix, 345, 155);
+  h[156] = fields.typeflag.charCodeAt(0);
+  if (fields.linkname !== "") writeString(h, fields.linkname, 157, 100);
+  if (fields.prefix !== "") writeString(h, fields.prefix, 345, 155);
   let sum = 0;
-  for (const byte of h) sum += byte;
-  h.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, 8, "ascii");
+  for (let i = 0; i < BLOCK; i++) sum += h[i] as number;
+  writeOctal(h, sum, 148, 7); // six digits and a NUL…
+  h[155] = 0x20; // …then a space
   return h;
 }
 
@@ -146,5 +161,20 @@ export const END_OF_ARCHIVE: Buffer = Buffer.alloc(BLOCK * 2);
 
 /** Exact archive bytes an entry takes (headers + content + padding), for progress totals. */
 export function entryTarSize(entry: TarHeaderInput): number {
-  return encodeHeader(entry, 0).length + entry.size + padTo(entry.size);
+  return headerSize(entry) + entry.size + padTo(entry.size);
+}
+
+/** encodeHeader(entry).length without encoding: one block unless a PAX header is needed (rare). */
+function headerSize(entry: TarHeaderInput): number {
+  return needsPax(entry) ? encodeHeader(entry, 0).length : BLOCK;
+}
+
+function needsPax(entry: TarHeaderInput): boolean {
+  const tarName = entry.type === "dir" ? `${entry.name}/` : entry.name;
+  const linkname = entry.linkname ?? "";
+  return (
+    splitUstarName(tarName) === null ||
+    (linkname !== "" && (!isAscii(linkname) || Buffer.byteLength(linkname) > 100)) ||
+    entry.size > USTAR_MAX_SIZE
+  );
 }

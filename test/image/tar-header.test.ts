@@ -5,6 +5,7 @@ import { type TarEntry, tarStream } from "../../src/image/tar-entries.js";
 import {
   BLOCK,
   encodeHeader,
+  entryTarSize,
   paxRecord,
   splitUstarName,
   USTAR_MAX_SIZE,
@@ -147,5 +148,25 @@ describe("encodeHeader", () => {
         // drain
       }
     }).rejects.toMatchObject({ code: "E_SOURCE_CHANGED" });
+  });
+});
+
+describe("entryTarSize", () => {
+  const long = "d".repeat(150);
+  it.each<TarEntry>([
+    { name: "a/b.txt", type: "file", mode: 0o644, size: 5 },
+    { name: "a", type: "dir", mode: 0o755, size: 0 },
+    { name: `${long}/${"f".repeat(99)}`, type: "file", mode: 0o644, size: 512 },
+    { name: `${"d".repeat(99)}`, type: "dir", mode: 0o755, size: 0 }, // the trailing slash makes it 100
+    { name: `${"d".repeat(100)}`, type: "dir", mode: 0o755, size: 0 }, // …and this one 101: split at no slash
+    { name: "x".repeat(300), type: "file", mode: 0o644, size: 1 },
+    { name: "модель.bin", type: "file", mode: 0o644, size: 1025 },
+    { name: "l", type: "symlink", mode: 0o777, size: 0, linkname: "t".repeat(100) },
+    { name: "l", type: "symlink", mode: 0o777, size: 0, linkname: "t".repeat(101) },
+    { name: "l", type: "hardlink", mode: 0o644, size: 0, linkname: "é" },
+    { name: "huge", type: "file", mode: 0o644, size: USTAR_MAX_SIZE + 1 },
+  ])("$name ($type): header + content + padding, computed without encoding", (entry) => {
+    const padding = (BLOCK - (entry.size % BLOCK)) % BLOCK;
+    expect(entryTarSize(entry)).toBe(encodeHeader(entry, 0).length + entry.size + padding);
   });
 });
