@@ -2,17 +2,19 @@
 export const BLOCK_SIZE = 1 << 20;
 
 /**
- * Recycles fixed-size layer blocks backed by SharedArrayBuffer, so a block can go to a deflate worker
- * without being copied or transferred (the main thread keeps hashing and storing from the same memory).
- * Recycling keeps RSS flat: a 2 GiB layer reuses a handful of blocks instead of leaving 2,048 for the GC.
- * It never blocks: the bound on live blocks comes from the encoder awaiting its writes (backpressure).
+ * Recycles fixed-size layer blocks backed by SharedArrayBuffer, so a block can be read by the thread pool
+ * (deflate, writes) without being copied. Recycling keeps RSS flat: a 2 GiB layer reuses the dozen or so
+ * blocks the pipeline holds at once (reads ahead, blocks being deflated, writes in flight) instead of
+ * leaving 2,048 for the GC. It never blocks: the bound on live blocks comes from the pipeline's own limits
+ * (backpressure), so keeping every block handed back costs no more than that bound; one pool serves every
+ * layer of a build.
  */
 export class BlockPool {
   private readonly free: Buffer[] = [];
 
   constructor(
     readonly blockSize: number = BLOCK_SIZE,
-    private readonly keep = 16,
+    private readonly keep = 64,
   ) {}
 
   acquire(): Buffer {

@@ -3,6 +3,7 @@ import { availableParallelism } from "node:os";
 import { throwIfAborted, UsageError } from "../errors.js";
 import { type EmitFn, noopEmit } from "../events.js";
 import { writeSmallBlob } from "./blob-sink.js";
+import { BlockPool } from "./block-filler.js";
 import { DeflatePool } from "./deflate-pool.js";
 import { layerEntries, type ScannedAsset } from "./layer-entries.js";
 import { type Layering, layerTitle, planLayers } from "./layer-plan.js";
@@ -110,14 +111,13 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildResul
       id: asset.id,
       target: asset.target,
       layering: asset.layering,
-      files: (scanned.get(asset.id)?.scan.entries ?? [])
-        .filter((e) => e.type !== "dir")
-        .map((e) => ({ path: e.rel, size: e.size })),
+      files: (scanned.get(asset.id)?.scan.entries ?? []).filter((e) => e.type !== "dir"),
     })),
   );
   const workers = options.workers ?? availableParallelism();
   const pool =
     (compression === "gzip" || compression === "auto") && workers > 0 ? new DeflatePool(workers) : null;
+  const blocks = new BlockPool();
   const layers: BuiltLayer[] = [];
   try {
     for (const [i, plan] of plans.entries()) {
@@ -133,6 +133,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildResul
         compression,
         layoutDir: options.layoutDir,
         pool,
+        blocks,
         signal,
         onProgress: (done) => emit({ type: "progress", id, label, done, total: tarSize, unit: "bytes" }),
       });

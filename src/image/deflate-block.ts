@@ -11,18 +11,18 @@ const PROBE_SLICES = 4;
 const PROBE_SLICE = 16384;
 
 /**
- * What the auto probe deflates: a few evenly spaced slices of the block (the whole block when small).
- * Weights barely shrink, so they go stored without paying for a full deflate. Changing any constant here
- * changes auto digests.
+ * What the auto probe looks at: a few evenly spaced slices of the block (the whole block when small), as
+ * views, never copies (a copy per block was 128 MB of garbage on 2 GiB of weights). Changing any constant
+ * here changes auto digests.
  */
-export function probeSample(block: Uint8Array): Uint8Array {
-  if (block.length <= PROBE_SLICES * PROBE_SLICE) return block;
-  const sample = new Uint8Array(PROBE_SLICES * PROBE_SLICE);
+export function probeSlices(block: Uint8Array): Uint8Array[] {
+  if (block.length <= PROBE_SLICES * PROBE_SLICE) return [block];
+  const slices: Uint8Array[] = [];
   for (let i = 0; i < PROBE_SLICES; i++) {
     const start = Math.floor(((block.length - PROBE_SLICE) * i) / (PROBE_SLICES - 1));
-    sample.set(block.subarray(start, start + PROBE_SLICE), i * PROBE_SLICE);
+    slices.push(block.subarray(start, start + PROBE_SLICE));
   }
-  return sample;
+  return slices;
 }
 
 /**
@@ -56,13 +56,21 @@ export function huffmanBits(counts: Uint32Array): number {
  * replaces a level-1 deflate of the sample, which cost ~1 ms per MiB block (deflate crawls on noise) and
  * depended on the zlib build; this is a byte histogram, ~0.05 ms.
  */
-export function probeSaysStore(sample: Uint8Array): boolean {
-  return huffmanBits(byteCounts(sample)) > sample.length * 8 * 0.75;
+export function probeSaysStore(block: Uint8Array): boolean {
+  const lanes = new Uint32Array(1024);
+  let sampled = 0;
+  for (const slice of probeSlices(block)) {
+    countBytes(slice, lanes);
+    sampled += slice.length;
+  }
+  const counts = new Uint32Array(256);
+  for (let b = 0; b < 256; b++)
+    counts[b] = (lanes[b] as number) + (lanes[256 + b] as number) + (lanes[512 + b] as number) + (lanes[768 + b] as number);
+  return huffmanBits(counts) > sampled * 8 * 0.75;
 }
 
-/** How often each byte value occurs; four interleaved tables keep the increments independent (~2× faster). */
-function byteCounts(bytes: Uint8Array): Uint32Array {
-  const lanes = new Uint32Array(1024);
+/** Adds how often each byte value occurs to `lanes`: four interleaved tables keep the increments independent (~2× faster). */
+function countBytes(bytes: Uint8Array, lanes: Uint32Array): void {
   const whole = bytes.length - (bytes.length % 4);
   let i = 0;
   for (; i < whole; i += 4) {
@@ -79,10 +87,6 @@ function byteCounts(bytes: Uint8Array): Uint32Array {
     const a = bytes[i] as number;
     lanes[a] = (lanes[a] as number) + 1;
   }
-  const counts = new Uint32Array(256);
-  for (let b = 0; b < 256; b++)
-    counts[b] = (lanes[b] as number) + (lanes[256 + b] as number) + (lanes[512 + b] as number) + (lanes[768 + b] as number);
-  return counts;
 }
 
 /**
@@ -125,7 +129,7 @@ export function deflateBlock(
   mode: BlockMode,
 ): Uint8Array | null {
   if (mode === "stored") return null;
-  if (mode === "auto" && probeSaysStore(probeSample(block))) return null;
+  if (mode === "auto" && probeSaysStore(block)) return null;
   const deflated = zlib.deflateRawSync(block, blockDeflateOptions(zlib, mode, dictionary));
   return keepsDeflated(mode, deflated.length, block.length) ? deflated : null;
 }

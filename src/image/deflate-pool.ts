@@ -5,19 +5,20 @@ import {
   blockDeflateOptions,
   deflateBlock,
   keepsDeflated,
-  probeSample,
   probeSaysStore,
 } from "./deflate-block.js";
 
 const deflateRaw = promisify(zlib.deflateRaw) as (data: Uint8Array, options: zlib.ZlibOptions) => Promise<Buffer>;
 
 /**
- * Room for the whole output of one call (deflate grows incompressible input by 5 bytes per 16 KiB stored
- * piece, plus a little framing): each zlib call then finishes in one trip to the pool instead of coming back
- * to this busy thread for every 16 KiB. How output is chunked never changes zlib's bytes.
+ * Output room for one zlib call. Each call allocates this much and then copies the result out, so room
+ * for the worst case (incompressible input, ~1 MiB per block) made ~1 MiB of garbage per block; auto only
+ * deflates blocks its probe expects to shrink by a quarter or more, and text shrinks 3–5×, so a quarter of
+ * the input usually finishes in one trip (output that does not fit just takes another). How output is
+ * chunked never changes zlib's bytes.
  */
-function oneTrip(input: Uint8Array, options: zlib.ZlibOptions): zlib.ZlibOptions {
-  return { ...options, chunkSize: Math.max(1024, input.length + (input.length >>> 10) + 1024) };
+function outputRoom(input: Uint8Array, options: zlib.ZlibOptions): zlib.ZlibOptions {
+  return { ...options, chunkSize: Math.max(16 * 1024, Math.ceil(input.length / 4) + 16 * 1024) };
 }
 
 /**
@@ -31,8 +32,8 @@ export async function deflateBlockAsync(
   mode: BlockMode,
 ): Promise<Uint8Array | null> {
   if (mode === "stored") return null;
-  if (mode === "auto" && probeSaysStore(probeSample(block))) return null;
-  const deflated = await deflateRaw(block, oneTrip(block, blockDeflateOptions(zlib, mode, dictionary)));
+  if (mode === "auto" && probeSaysStore(block)) return null;
+  const deflated = await deflateRaw(block, outputRoom(block, blockDeflateOptions(zlib, mode, dictionary)));
   return keepsDeflated(mode, deflated.length, block.length) ? deflated : null;
 }
 
@@ -73,7 +74,7 @@ export class DeflatePool {
     if (this.closed) throw new Error("deflate pool closed");
     if (this.size <= 0 || mode === "stored") return deflateBlock(zlib, block, dictionary, mode);
     // The probe is a byte histogram on this thread: a block it stores never waits for a pool slot.
-    if (mode === "auto" && probeSaysStore(probeSample(block))) return null;
+    if (mode === "auto" && probeSaysStore(block)) return null;
     if (this.running >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
     if (this.closed) throw new Error("deflate pool closed");
     this.running++;

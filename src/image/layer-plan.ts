@@ -16,7 +16,7 @@ export interface PlanAsset {
   target: string;
   layering: Layering;
   /** Every non-directory entry of the staged tree: path relative to the asset dir, and its size. */
-  files: ReadonlyArray<{ path: string; size: number }>;
+  files: ReadonlyArray<{ rel: string; size: number }>;
 }
 
 /** A slice of one asset: everything under `include` (null = the whole asset) minus the `exclude` subtrees. */
@@ -46,7 +46,7 @@ function planAsset(asset: PlanAsset): LayerPlan[] {
   let restBytes = 0;
   let restFiles = 0;
   for (const file of asset.files) {
-    const repo = REPO_FOLDER.exec(file.path)?.[0];
+    const repo = REPO_FOLDER.exec(file.rel)?.[0];
     if (repo === undefined) {
       restBytes += file.size;
       restFiles += 1;

@@ -16,6 +16,8 @@ export interface WriteLayerOptions {
   compression: Compression;
   layoutDir: string;
   pool: DeflatePool | null;
+  /** Blocks to recycle; share one across the layers of a build. */
+  blocks?: BlockPool;
   signal?: AbortSignal;
   /** Called with the uncompressed bytes produced so far. */
   onProgress?: (done: number) => void;
@@ -42,7 +44,7 @@ export async function writeLayer(options: WriteLayerOptions): Promise<WrittenLay
   // Uncompressed: the blob is the tar, so its digest is the diff_id and one hash pass is enough.
   const sink = await BlobSink.create(options.layoutDir, { hashed: compression !== "none" });
   const diffHash = createHash("sha256");
-  const blocks = new BlockPool();
+  const blocks = options.blocks ?? new BlockPool();
   let uncompressedSize = 0;
   let reported = 0;
   const encoder =

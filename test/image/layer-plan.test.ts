@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { layerTitle, type PlanAsset, planLayers } from "../../src/image/layer-plan.js";
+import { layerEntries, type ScannedAsset } from "../../src/image/layer-entries.js";
+import { type LayerPart, layerTitle, type PlanAsset, planLayers } from "../../src/image/layer-plan.js";
+import { compareUtf8 } from "../../src/util/byte-order.js";
 
-const file = (path: string, size = 1) => ({ path, size });
+const file = (rel: string, size = 1) => ({ rel, size });
 
 function summary(assets: PlanAsset[], max?: number) {
   return planLayers(assets, max).map((p) => ({
@@ -92,7 +94,7 @@ describe("planLayers", () => {
     const plans = planLayers([{ id: "hf", target: "huggingface", layering: "hf-repos", files }]);
     expect(plans).toHaveLength(32);
     const includes = plans.flatMap((p) => p.parts.map((part) => part.include));
-    expect(includes).toEqual(files.map((f) => f.path.split("/").slice(0, 2).join("/")));
+    expect(includes).toEqual(files.map((f) => f.rel.split("/").slice(0, 2).join("/")));
     expect(plans.reduce((sum, p) => sum + p.bytes, 0)).toBe((39 * 40) / 2);
   });
 
@@ -100,5 +102,40 @@ describe("planLayers", () => {
     const a: PlanAsset = { id: "a", target: "a", layering: "single", files: [file("x")] };
     const b: PlanAsset = { id: "b", target: "b", layering: "single", files: [file("y")] };
     expect(planLayers([b, a])).toEqual(planLayers([a, b]));
+  });
+});
+
+describe("layerEntries", () => {
+  const scanned = (id: string, target: string, rels: string[]): ScannedAsset => ({
+    id,
+    target,
+    scan: {
+      dir: `/staged/${id}`,
+      warnings: [],
+      counts: { files: rels.length, bytes: rels.length },
+      entries: [...rels].sort(compareUtf8).map((rel) => ({ rel, type: "file", mode: 0o644, size: 1 })),
+    },
+  });
+  const assets = new Map([
+    ["x", scanned("x", "hf", ["hub/z.txt", "hub/a-b", "hub/a/b", "é", "v.txt"])],
+    ["y", scanned("y", "hf/hub", ["a/b", "zz"])],
+  ]);
+  const names = (parts: LayerPart[]) =>
+    layerEntries({ titles: [], parts, bytes: 0, files: 0 }, assets, "/cache").entries.map((e) => e.name);
+
+  it("one part: the scan's order with the parents in front, already sorted", () => {
+    const got = names([{ assetId: "x", include: null, exclude: [] }]);
+    expect(got).toEqual([...got].sort(compareUtf8));
+    expect(got).toEqual(["cache", "cache/hf", "cache/hf/hub/a-b", "cache/hf/hub/a/b", "cache/hf/hub/z.txt", "cache/hf/v.txt", "cache/hf/é"]);
+  });
+
+  it("merged parts: sorted, and a name two parts share is written once (the first part's)", () => {
+    const got = names([
+      { assetId: "x", include: null, exclude: [] },
+      { assetId: "y", include: null, exclude: [] },
+    ]);
+    expect(got).toEqual([...new Set(got)].sort(compareUtf8));
+    expect(got.filter((n) => n === "cache/hf/hub/a/b")).toHaveLength(1);
+    expect(got).toContain("cache/hf/hub/zz");
   });
 });

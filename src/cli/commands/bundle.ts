@@ -1,7 +1,5 @@
 import { join, resolve } from "node:path";
 import { type BundleResult, bundle, sourceDateEpoch } from "../../bundle/bundle.js";
-import { loadIntoDocker } from "../../bundle/load.js";
-import { connectDocker } from "../../docker/client.js";
 import type { Compression, Platform } from "../../image/index.js";
 import { LOCK_FILE, readLock } from "../../lock/lock.js";
 import { updateState } from "../../state/state.js";
@@ -41,6 +39,11 @@ export async function runBundle(ctx: CommandContext): Promise<void> {
   });
   let loaded: { tag: string; imageId: string } | undefined;
   if (s.load === true) {
+    // Loaded only for --load: dockerode and its dependencies are ~10 MB of RSS a plain bundle does not need.
+    const [{ connectDocker }, { loadIntoDocker }] = await Promise.all([
+      import("../../docker/client.js"),
+      import("../../bundle/load.js"),
+    ]);
     const docker = await connectDocker({ env: ctx.env });
     const tag = (s.tag as string | undefined) ?? defaultLoadTag(result.manifestDigest);
     const imageId = await loadIntoDocker(docker, layoutDir, tag, { emit: ctx.out.emit, signal: ctx.signal });
