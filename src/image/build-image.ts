@@ -1,6 +1,7 @@
 import { stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { throwIfAborted, UsageError } from "../errors.js";
+import { collectGarbage } from "../util/collect-garbage.js";
 import { type EmitFn, noopEmit } from "../events.js";
 import { writeSmallBlob } from "./blob-sink.js";
 import { BlockPool } from "./block-filler.js";
@@ -122,6 +123,8 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildResul
   try {
     for (const [i, plan] of plans.entries()) {
       throwIfAborted(signal);
+      // Drop the previous phase's garbage (scan, or the last layer's entries) before the next long pass.
+      collectGarbage();
       const title = layerTitle(plan);
       const { entries, files, tarSize } = layerEntries(plan, scanned, options.assetRoot);
       const id = `layer-${i + 1}`;

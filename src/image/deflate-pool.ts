@@ -11,14 +11,16 @@ import {
 const deflateRaw = promisify(zlib.deflateRaw) as (data: Uint8Array, options: zlib.ZlibOptions) => Promise<Buffer>;
 
 /**
- * Output room for one zlib call. Each call allocates this much and then copies the result out, so room
- * for the worst case (incompressible input, ~1 MiB per block) made ~1 MiB of garbage per block; auto only
- * deflates blocks its probe expects to shrink by a quarter or more, and text shrinks 3–5×, so a quarter of
- * the input usually finishes in one trip (output that does not fit just takes another). How output is
- * chunked never changes zlib's bytes.
+ * Output room for one zlib call. zlib allocates the room up front, and output that does not fit takes
+ * another trip back to this thread plus a final copy to join the pieces; either way the room is garbage
+ * once the call returns. gzip deflates everything, weights included, whose output is about as large as the
+ * input: room for all of it means one trip and no join. auto only deflates blocks its probe expects to
+ * shrink by a quarter or more, and text shrinks 3–5×, so a quarter of the input usually does the same with
+ * a quarter of the garbage. How output is chunked never changes zlib's bytes.
  */
-function outputRoom(input: Uint8Array, options: zlib.ZlibOptions): zlib.ZlibOptions {
-  return { ...options, chunkSize: Math.max(16 * 1024, Math.ceil(input.length / 4) + 16 * 1024) };
+function outputRoom(input: Uint8Array, mode: BlockMode, options: zlib.ZlibOptions): zlib.ZlibOptions {
+  const room = mode === "auto" ? Math.ceil(input.length / 4) : input.length + (input.length >>> 10);
+  return { ...options, chunkSize: Math.max(16 * 1024, room + 16 * 1024) };
 }
 
 /**
@@ -33,7 +35,7 @@ export async function deflateBlockAsync(
 ): Promise<Uint8Array | null> {
   if (mode === "stored") return null;
   if (mode === "auto" && probeSaysStore(block)) return null;
-  const deflated = await deflateRaw(block, outputRoom(block, blockDeflateOptions(zlib, mode, dictionary)));
+  const deflated = await deflateRaw(block, outputRoom(block, mode, blockDeflateOptions(zlib, mode, dictionary)));
   return keepsDeflated(mode, deflated.length, block.length) ? deflated : null;
 }
 

@@ -17,35 +17,28 @@ function changed(name: string): MlpackError {
   });
 }
 
+/** Files up to this size are read with readSmallFile, larger ones with largeFileContent. */
+export const isSmallFile = (size: number): boolean => size <= SMALL_FILE;
+
 /**
- * Reads exactly `size` bytes of `path` into `out`, yielding every block it completes. The header already
- * promised `size` bytes, so a file that ends early or still has bytes after `size` is an error.
+ * Reads exactly `size` bytes of a small file into `out`, synchronously, without a generator or a promise:
+ * most of a 20k-file layer is this call. The header already promised `size` bytes, so a file that ends
+ * early or still has bytes after `size` is an error.
  */
-export async function* fileContent(
-  path: string,
-  name: string,
-  size: number,
-  out: BlockFiller,
-  signal?: AbortSignal,
-): AsyncGenerator<Buffer> {
-  if (size <= SMALL_FILE) {
-    const fd = openSync(path, "r");
-    try {
-      for (let pos = 0; pos < size; ) {
-        const { block, at, free } = out.space();
-        const n = readSync(fd, block, at, Math.min(free, size - pos), pos);
-        if (n === 0) throw changed(name);
-        out.advance(n);
-        pos += n;
-      }
-      if (readSync(fd, probe, 0, 1, size) !== 0) throw changed(name);
-    } finally {
-      closeSync(fd);
+export function readSmallFile(path: string, name: string, size: number, out: BlockFiller): void {
+  const fd = openSync(path, "r");
+  try {
+    for (let pos = 0; pos < size; ) {
+      const { block, at, free } = out.space();
+      const n = readSync(fd, block, at, Math.min(free, size - pos), pos);
+      if (n === 0) throw changed(name);
+      out.advance(n);
+      pos += n;
     }
-    yield* out.take();
-    return;
+    if (readSync(fd, probe, 0, 1, size) !== 0) throw changed(name);
+  } finally {
+    closeSync(fd);
   }
-  yield* largeFileContent(path, name, size, out, signal);
 }
 
 /** Reads on the thread pool that may be under way at once for one large file (each up to a block). */
@@ -63,7 +56,7 @@ interface PendingRead {
  * block before the bytes arrive; a block is yielded only after every read into it has landed, and because
  * reads are awaited in order, yielded blocks are complete and in stream order.
  */
-async function* largeFileContent(
+export async function* largeFileContent(
   path: string,
   name: string,
   size: number,

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { InterruptedError, MlpackError } from "../errors.js";
 import { BlockFiller, type BlockPool } from "./block-filler.js";
-import { fileContent, streamContent } from "./file-content.js";
+import { isSmallFile, largeFileContent, readSmallFile, streamContent } from "./file-content.js";
 import { BLOCK, encodeHeader, type TarHeaderInput } from "./tar-header.js";
 
 /** Something left out of the image, and why (DESIGN.md §4: never followed, always reported). */
@@ -42,21 +42,24 @@ export async function* tarStream(
   for (const entry of entries) {
     if (signal?.aborted) throw new InterruptedError();
     out.put(encodeHeader(entry, mtime));
-    yield* out.take();
-    if (entry.type !== "file" || entry.size === 0) continue;
-    if (entry.open) {
-      const source = entry.open() as Readable & AsyncIterable<Uint8Array>;
-      yield* streamContent(source, entry.name, entry.size, out, signal);
-    } else if (entry.source) {
-      const path = join(entry.source.dir, entry.source.rel);
-      yield* fileContent(path, entry.name, entry.size, out, signal);
-    } else {
-      throw new MlpackError(`no content source for ${entry.name}`);
+    if (entry.type === "file" && entry.size > 0) {
+      if (entry.open) {
+        const source = entry.open() as Readable & AsyncIterable<Uint8Array>;
+        yield* streamContent(source, entry.name, entry.size, out, signal);
+      } else if (entry.source) {
+        const path = join(entry.source.dir, entry.source.rel);
+        if (isSmallFile(entry.size)) readSmallFile(path, entry.name, entry.size, out);
+        else yield* largeFileContent(path, entry.name, entry.size, out, signal);
+      } else {
+        throw new MlpackError(`no content source for ${entry.name}`);
+      }
+      out.zeros((BLOCK - (entry.size % BLOCK)) % BLOCK);
     }
-    out.zeros((BLOCK - (entry.size % BLOCK)) % BLOCK);
+    // Most entries complete no block: only touch the generator machinery when one is ready.
+    for (const block of out.take()) yield block;
   }
   out.zeros(2 * BLOCK); // end of archive
-  yield* out.take();
+  for (const block of out.take()) yield block;
   const last = out.rest();
   if (last !== null) yield last;
 }
