@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { PassThrough, type Readable } from "node:stream";
 import type Docker from "dockerode";
 import { parseEnvList } from "../docker/env-list.js";
-import { waitWithTimeout } from "../docker/wait.js";
+import { waitAtMost, waitWithTimeout } from "../docker/wait.js";
 import { ModelCommandError, throwIfAborted, UsageError } from "../errors.js";
 import type { RunContext } from "../events.js";
 import { changesFromDocker } from "./docker-changes.js";
@@ -93,7 +93,7 @@ export class DockerRunner implements Runner {
       ctx.emit({ type: "step", message: `running ${request.command.join(" ")} in ${this.image}` });
       await container.start();
       const { statusCode, timedOut } = await waitWithTimeout(container, request.timeoutSec);
-      await Promise.race([ended, new Promise((r) => setTimeout(r, 2000))]);
+      await waitAtMost(ended, 2000);
       throwIfAborted(ctx.signal);
       if (timedOut || statusCode !== 0) {
         const why = timedOut
