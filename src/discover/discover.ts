@@ -121,7 +121,13 @@ async function stageAll(
       done: 0,
       unit: "items",
     });
-    const stats = await session.exportTree(asset.source, tmp, (rel) => stagingFilter(asset, rel));
+    // A throwaway home's files can be moved rather than copied, unless another asset still needs them.
+    const overlaps = planned.some(
+      (other) => other !== asset && (isInside(other.source, asset.source) || isInside(asset.source, other.source)),
+    );
+    const stats = await session.exportTree(asset.source, tmp, (rel) => stagingFilter(asset, rel), {
+      move: session.ephemeralHome && !overlaps,
+    });
     for (const s of stats.skipped) {
       if (s.unsafe) ctx.emit({ type: "warning", message: `${asset.id}: skipped ${s.path}: ${s.reason}`, path: s.path });
     }
@@ -152,6 +158,10 @@ async function stageAll(
 }
 
 /** Replaces `.mlpack/assets` content with the new trees; old trees of assets no longer found are removed. */
+function isInside(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(`${dir}/`);
+}
+
 async function publish(assets: DiscoveredAsset[], scratch: string, stageDir: string): Promise<void> {
   const trash = join(stageDir, `.old-${process.pid}-${Date.now()}`);
   await mkdir(trash, { recursive: true });

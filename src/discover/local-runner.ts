@@ -1,5 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { InterruptedError, ModelCommandError, UsageError } from "../errors.js";
@@ -25,7 +24,11 @@ export class LocalRunner implements Runner {
       throw new UsageError("no command given", {
         hint: "Put the model command after --: mlpack discover --runner local -- python app.py",
       });
-    const home = await mkdtemp(join(tmpdir(), "mlpack-home-"));
+    // Inside the project's .mlpack/, so staging can move files into .mlpack/assets instead of copying them
+    // (same filesystem, and a big download does not fill a RAM-backed /tmp).
+    const homes = join(request.projectDir, ".mlpack", "tmp");
+    await mkdir(homes, { recursive: true });
+    const home = await mkdtemp(join(homes, "home-"));
     const isolation = isolatedEnv(home);
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(this.baseEnv))
@@ -80,7 +83,7 @@ export class LocalRunner implements Runner {
       home,
       ephemeralHome: true,
       changes: async () => (await listTree(home)).map((path) => ({ path, kind: "added" as const })),
-      exportTree: (path, dest, filter) => copyTree(path, dest, filter),
+      exportTree: (path, dest, filter, options) => copyTree(path, dest, filter, options),
       measure: (path) => measureTree(path),
       close: () => rm(home, { recursive: true, force: true }),
     };

@@ -36,7 +36,11 @@ export interface RunSession {
   ephemeralHome: boolean;
   changes(): Promise<ChangedPath[]>;
   /** Copies the tree at `path` (absolute, in the run's filesystem) into `dest`, keeping symlinks. */
-  exportTree(path: string, dest: string, filter: ExportFilter): Promise<ExportStats>;
+  /**
+   * `move`: the caller will not read `path` again, so a runner whose files are on this host may move them
+   * instead of copying (the local runner does; a container export always writes).
+   */
+  exportTree(path: string, dest: string, filter: ExportFilter, options?: { move?: boolean }): Promise<ExportStats>;
   /** Total files and bytes under `path`, for reporting unclassified directories. */
   measure(path: string): Promise<{ files: number; bytes: number }>;
   close(): Promise<void>;
