@@ -4,6 +4,7 @@ import type { RunContext } from "../events.js";
 import type { Lock, LockAsset } from "../lock/lock.js";
 import { digestTree } from "../lock/tree-digest.js";
 import { classify, type PlannedAsset, stagingFilter } from "./classify.js";
+import { isInsideOrEqual } from "./classify-paths.js";
 import type { Runner, RunSession } from "./runner.js";
 
 /** Directories bigger than this that no catalog entry claims are reported as "unclassified". */
@@ -123,7 +124,8 @@ async function stageAll(
     });
     // A throwaway home's files can be moved rather than copied, unless another asset still needs them.
     const overlaps = planned.some(
-      (other) => other !== asset && (isInside(other.source, asset.source) || isInside(asset.source, other.source)),
+      (other) =>
+        other !== asset && (isInsideOrEqual(other.source, asset.source) || isInsideOrEqual(asset.source, other.source)),
     );
     const stats = await session.exportTree(asset.source, tmp, (rel) => stagingFilter(asset, rel), {
       move: session.ephemeralHome && !overlaps,
@@ -158,10 +160,6 @@ async function stageAll(
 }
 
 /** Replaces `.mlpack/assets` content with the new trees; old trees of assets no longer found are removed. */
-function isInside(path: string, dir: string): boolean {
-  return path === dir || path.startsWith(`${dir}/`);
-}
-
 async function publish(assets: DiscoveredAsset[], scratch: string, stageDir: string): Promise<void> {
   const trash = join(stageDir, `.old-${process.pid}-${Date.now()}`);
   await mkdir(trash, { recursive: true });

@@ -35,6 +35,15 @@ export async function deflateBlockAsync(
 ): Promise<Uint8Array | null> {
   if (mode === "stored") return null;
   if (mode === "auto" && probeSaysStore(block)) return null;
+  return deflateOnPool(block, dictionary, mode);
+}
+
+/** The part of deflateBlockAsync after the probe said "deflate": the zlib call itself, on the pool. */
+async function deflateOnPool(
+  block: Uint8Array,
+  dictionary: Uint8Array | null,
+  mode: BlockMode,
+): Promise<Uint8Array | null> {
   const deflated = await deflateRaw(block, outputRoom(block, mode, blockDeflateOptions(zlib, mode, dictionary)));
   return keepsDeflated(mode, deflated.length, block.length) ? deflated : null;
 }
@@ -82,7 +91,7 @@ export class DeflatePool {
     this.running++;
     this.jobs++;
     try {
-      return await deflateBlockAsync(block, dictionary, mode);
+      return await deflateOnPool(block, dictionary, mode);
     } finally {
       this.running--;
       this.waiting.shift()?.();

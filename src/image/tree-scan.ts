@@ -2,6 +2,7 @@ import { type Dirent, lstatSync, readdirSync, readlinkSync, type Stats } from "n
 import { join, posix } from "node:path";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { compareUtf8 } from "../util/byte-order.js";
+import { symlinkStaysInside } from "../util/tree-paths.js";
 import { resolveLink, type TreeNode } from "./link-resolve.js";
 import type { BuildWarning } from "./tar-entries.js";
 
@@ -114,8 +115,7 @@ export async function scanTree(dir: string, signal?: AbortSignal): Promise<TreeS
  */
 function symlinkRejection(nodes: ReadonlyMap<string, TreeNode>, rel: string, target: string): string | null {
   if (posix.isAbsolute(target)) return `absolute symlink target ${target}`;
-  const resolved = posix.normalize(posix.join(posix.dirname(rel), target));
-  if (resolved === ".." || resolved.startsWith("../")) return `symlink target ${target} escapes the asset`;
+  if (!symlinkStaysInside(rel, target)) return `symlink target ${target} escapes the asset`;
   if (resolveLink(nodes, rel) === "outside") return `symlink target ${target} resolves outside the asset`;
   return null;
 }
