@@ -19,7 +19,7 @@ TLS_DIR="$STATE_DIR/registry-tls"
 TLS_CA="$TLS_DIR/cert.pem"
 # Bump a recipe when the image it describes changes; images with another recipe label are re-imported.
 BUSYBOX_RECIPE="busybox-v1"
-PYTHON_RECIPE="python-nltk-bookworm-v1"
+PYTHON_RECIPE="python-ml-bookworm-v2"
 RECIPE_LABEL="dev.mlpack.ci.recipe"
 IMAGE_PATH_ENV="PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -277,7 +277,7 @@ else
   log "image $BUSYBOX_IMAGE: imported"
 fi
 
-# The Python image: Debian bookworm with python3 and python3-nltk from the Debian archive. mmdebstrap
+# The Python image: Debian bookworm with python3, nltk, scikit-learn and boto3 from the Debian archive. mmdebstrap
 # takes minutes, so its tarball is cached in the state dir and reused.
 if [ "$(image_recipe "$PYTHON_IMAGE")" = "$PYTHON_RECIPE" ]; then
   log "image $PYTHON_IMAGE: present"
@@ -286,10 +286,10 @@ else
   if [ -s "$rootfs_tar" ]; then
     log "image $PYTHON_IMAGE: importing cached rootfs $rootfs_tar"
   else
-    log "image $PYTHON_IMAGE: mmdebstrap bookworm with python3, python3-nltk (a few minutes; log: $STATE_DIR/logs/mmdebstrap.log)"
+    log "image $PYTHON_IMAGE: mmdebstrap bookworm with python3, python3-nltk, python3-sklearn, python3-boto3 (a few minutes; log: $STATE_DIR/logs/mmdebstrap.log)"
     rm -f "$rootfs_tar.partial"
     need_root "run mmdebstrap"
-    if ! "${AS_ROOT[@]}" timeout 30m mmdebstrap --quiet --variant=apt --format=tar --include=python3,python3-nltk \
+    if ! "${AS_ROOT[@]}" timeout 30m mmdebstrap --quiet --variant=apt --format=tar --include=python3,python3-nltk,python3-sklearn,python3-boto3 \
       bookworm "$rootfs_tar.partial" >"$STATE_DIR/logs/mmdebstrap.log" 2>&1; then
       show_log_tail "$STATE_DIR/logs/mmdebstrap.log"
       rm -f "$rootfs_tar.partial"
@@ -301,8 +301,8 @@ else
   docker import --change "ENV $IMAGE_PATH_ENV" --change 'ENV LANG=C.UTF-8' --change 'CMD ["/usr/bin/python3"]' \
     --change "LABEL $RECIPE_LABEL=$PYTHON_RECIPE" "$rootfs_tar" "$PYTHON_IMAGE" >/dev/null ||
     die "docker import of $PYTHON_IMAGE failed"
-  [ "$(docker run --rm --network none "$PYTHON_IMAGE" python3 -c 'import nltk; print("ok")' 2>&1)" = ok ] ||
-    die "$PYTHON_IMAGE was imported but cannot import nltk"
+  [ "$(docker run --rm --network none "$PYTHON_IMAGE" python3 -c 'import nltk, sklearn, boto3; print("ok")' 2>&1)" = ok ] ||
+    die "$PYTHON_IMAGE was imported but cannot import nltk, sklearn and boto3"
   log "image $PYTHON_IMAGE: imported"
 fi
 

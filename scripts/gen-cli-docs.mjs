@@ -4,7 +4,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { buildProgram } from "../dist/cli/program.js";
 import { envName, SETTINGS } from "../dist/config/settings.js";
-import * as errors from "../dist/errors.js";
+import { ERROR_CODES } from "../dist/error-codes.js";
 
 const target = new URL("../docs/cli.md", import.meta.url);
 const check = process.argv.includes("--check");
@@ -14,22 +14,14 @@ const pkg = JSON.parse(await readFile(new URL("../package.json", import.meta.url
 // Every setting, global ones included, can come from its MLPACK_* variable.
 const FLAG_ONLY = new Set();
 
-const EXIT_CODES = [
-  [0, "ok", []],
-  [1, "a check failed (drift, verify) or an unexpected error", [new errors.CheckFailedError("")]],
-  [
-    2,
-    "usage or config error",
-    [new errors.UsageError(""), new errors.ConfigError("")],
-  ],
-  [
-    3,
-    "Docker engine unreachable (check `DOCKER_HOST`, the socket's permissions, or use `--runner local`)",
-    [new errors.DockerUnavailableError("")],
-  ],
-  [4, "the model command failed", [new errors.ModelCommandError("", { commandExitCode: 1, outputTail: "" })]],
-  [5, "registry or auth error", [new errors.RegistryError("")]],
-  [130, "interrupted (Ctrl-C)", [new errors.InterruptedError()]],
+const EXIT_MEANINGS = [
+  [0, "ok"],
+  [1, "a check failed (drift, verify), the environment got in the way (full disk, busy project), or a bug"],
+  [2, "usage or config error: a flag, mlpack.json, the lock or a path you gave"],
+  [3, "Docker engine unreachable (check `DOCKER_HOST`, the socket's permissions, or use `--runner local`)"],
+  [4, "the model command failed"],
+  [5, "registry, S3 or auth error"],
+  [130, "interrupted (Ctrl-C)"],
 ];
 
 const cell = (s) => String(s).replace(/\|/g, "\\|").replace(/\n/g, " ");
@@ -84,11 +76,8 @@ function commandSection(sub) {
 
 const program = buildProgram(pkg.version, () => {});
 const globals = program.options.filter((o) => o.long !== "--version").map((o) => optionRow("global", o));
-const exitRows = EXIT_CODES.map(([code, meaning, samples]) => [
-  String(code),
-  meaning,
-  samples.map((e) => `\`${e.code}\``).join(", ") + (code === 1 ? ", `E_UNEXPECTED`" : ""),
-]);
+const exitRows = EXIT_MEANINGS.map(([code, meaning]) => [String(code), meaning]);
+const errorRows = Object.entries(ERROR_CODES).map(([code, spec]) => [`\`${code}\``, String(spec.exitCode), spec.meaning]);
 const doc = [
   "# mlpack command reference",
   "",
@@ -110,7 +99,14 @@ const doc = [
   ...program.commands.map(commandSection),
   "## Exit codes",
   "",
-  table(["Code", "Meaning", "Error codes (`error.code` under `--json`)"], exitRows),
+  table(["Exit code", "Meaning"], exitRows),
+  "",
+  "## Error codes",
+  "",
+  "Every error names the user's input and carries a hint; under `--json` its code is `error.code`. Generated from",
+  "`src/error-codes.ts`.",
+  "",
+  table(["Code", "Exit code", "Meaning"], errorRows),
   "",
 ].join("\n");
 

@@ -3,6 +3,8 @@
  * the process exit code the CLI maps it to (DESIGN.md §7), and a `hint` telling the user what to do.
  * Core code throws these; only the CLI's top-level handler turns them into output and exit codes.
  */
+import { ERROR_CODES, type ErrorCodeSpec } from "./error-codes.js";
+
 export interface MlpackErrorOptions {
   code?: string;
   hint?: string;
@@ -12,11 +14,11 @@ export interface MlpackErrorOptions {
 }
 
 export class MlpackError extends Error {
+  /** Exit code for codes the registry (error-codes.ts) does not list; each class sets its own. */
+  protected static readonly defaultExitCode: number = 1;
   readonly code: string;
   readonly hint: string | undefined;
   readonly details: unknown;
-  /** Exit code from DESIGN.md §7. */
-  readonly exitCode: number = 1;
 
   constructor(message: string, options: MlpackErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -25,11 +27,17 @@ export class MlpackError extends Error {
     this.hint = options.hint;
     this.details = options.details;
   }
+
+  /** Exit code from DESIGN.md §7: the registry's for this code, so docs/cli.md and the process agree. */
+  get exitCode(): number {
+    const spec = (ERROR_CODES as Record<string, ErrorCodeSpec>)[this.code];
+    return spec?.exitCode ?? (this.constructor as typeof MlpackError).defaultExitCode;
+  }
 }
 
 /** A check the user asked for failed: lock drift, verify. Exit 1. */
 export class CheckFailedError extends MlpackError {
-  override readonly exitCode = 1;
+  protected static override readonly defaultExitCode: number = 1;
   constructor(message: string, options: MlpackErrorOptions = {}) {
     super(message, { code: "E_CHECK_FAILED", ...options });
   }
@@ -37,7 +45,7 @@ export class CheckFailedError extends MlpackError {
 
 /** Bad flags, bad mlpack.json, missing inputs. Exit 2. */
 export class UsageError extends MlpackError {
-  override readonly exitCode = 2;
+  protected static override readonly defaultExitCode: number = 2;
   constructor(message: string, options: MlpackErrorOptions = {}) {
     super(message, { code: "E_USAGE", ...options });
   }
@@ -52,7 +60,7 @@ export class ConfigError extends UsageError {
 
 /** The Docker engine cannot be reached. Exit 3. */
 export class DockerUnavailableError extends MlpackError {
-  override readonly exitCode = 3;
+  protected static override readonly defaultExitCode: number = 3;
   constructor(message: string, options: MlpackErrorOptions = {}) {
     super(message, {
       code: "E_DOCKER_UNAVAILABLE",
@@ -64,7 +72,7 @@ export class DockerUnavailableError extends MlpackError {
 
 /** The user's model command exited non-zero. Exit 4. */
 export class ModelCommandError extends MlpackError {
-  override readonly exitCode = 4;
+  protected static override readonly defaultExitCode: number = 4;
   readonly commandExitCode: number | null;
   readonly outputTail: string;
   constructor(
@@ -80,7 +88,7 @@ export class ModelCommandError extends MlpackError {
 
 /** The registry or its authentication failed. Exit 5. */
 export class RegistryError extends MlpackError {
-  override readonly exitCode = 5;
+  protected static override readonly defaultExitCode: number = 5;
   /** The registry's own error code (e.g. BLOB_UNKNOWN, DENIED), when it sent one. */
   readonly registryCode: string | undefined;
   readonly status: number | undefined;
@@ -99,7 +107,7 @@ export class RegistryError extends MlpackError {
 
 /** The user interrupted (SIGINT). Exit 130. */
 export class InterruptedError extends MlpackError {
-  override readonly exitCode = 130;
+  protected static override readonly defaultExitCode: number = 130;
   constructor(message = "Interrupted", options: MlpackErrorOptions = {}) {
     super(message, { code: "E_INTERRUPTED", ...options });
   }
@@ -108,4 +116,22 @@ export class InterruptedError extends MlpackError {
 /** Throws InterruptedError when the signal has fired; call between steps of long work. */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new InterruptedError();
+}
+
+/** A disk filled up (ENOSPC/EDQUOT). Exit 1; names the folder and, where known, how much was needed. */
+export class NoSpaceError extends MlpackError {
+  readonly path: string;
+  readonly neededBytes: number | undefined;
+  constructor(message: string, options: MlpackErrorOptions & { path: string; neededBytes?: number }) {
+    super(message, { code: "E_NO_SPACE", ...options });
+    this.path = options.path;
+    this.neededBytes = options.neededBytes;
+  }
+}
+
+/** Another mlpack process holds the project lock. Exit 1. */
+export class BusyError extends MlpackError {
+  constructor(message: string, options: MlpackErrorOptions = {}) {
+    super(message, { code: "E_BUSY", ...options });
+  }
 }

@@ -4,6 +4,8 @@ import { CommanderError } from "commander";
 import { configPath, loadConfigFile, resolveSection } from "../config/resolve.js";
 import type { SectionName } from "../config/settings.js";
 import { ConfigError, InterruptedError, MlpackError, UsageError } from "../errors.js";
+import { acquireProjectLock, type ProjectLock } from "../state/project-lock.js";
+import { removeLeftovers } from "../state/work-dir.js";
 import { handleError } from "./handle-error.js";
 import { Output } from "./output.js";
 import { buildProgram, type ParsedInvocation } from "./program.js";
@@ -77,6 +79,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   if (!io.signal) process.on("SIGINT", onSigint);
   else io.signal.addEventListener("abort", () => controller.abort(), { once: true });
 
+  let lock: ProjectLock | undefined;
   try {
     // -C and --config decide where mlpack.json is, so they come from flags or MLPACK_* only.
     const cwdFlag = (parsed.globalFlags.cwd as string | undefined) ?? env.MLPACK_CWD;
@@ -103,6 +106,13 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       stderr,
     });
     const settings = resolveSection({ section: parsed.command.name, file, env, flags: parsed.flags });
+    if (parsed.command.lock) {
+      lock = await acquireProjectLock(cwd, {
+        command: `mlpack ${command}`,
+        create: parsed.command.lock === "create",
+      });
+      if (lock) await removeLeftovers(cwd);
+    }
     const section = (name: SectionName) => resolveSection({ section: name, file, env, flags: {} });
     await parsed.command.run({
       cwd,
@@ -126,6 +136,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       out,
     );
   } finally {
+    await lock?.release();
     process.off("SIGINT", onSigint);
   }
 }

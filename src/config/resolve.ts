@@ -35,6 +35,8 @@ const COMMENT = z.union([z.string(), z.array(z.string())]).optional();
 export function configSchema(): z.ZodType<ConfigFile> {
   const sections: Record<string, z.ZodType> = { $schema: z.string().optional(), $comment: COMMENT };
   for (const [section, specs] of Object.entries(SETTINGS)) {
+    // A command without settings (catalog) has no section in mlpack.json.
+    if (specs.length === 0) continue;
     const shape: Record<string, z.ZodType> = { $comment: COMMENT };
     for (const spec of specs) {
       if (spec.inConfig === false) continue;

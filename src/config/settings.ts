@@ -19,7 +19,17 @@ export interface SettingSpec {
   negatable?: boolean;
 }
 
-export type SectionName = "global" | "discover" | "bundle" | "push" | "dockerfile" | "verify" | "init";
+export type SectionName =
+  | "global"
+  | "discover"
+  | "bundle"
+  | "push"
+  | "dockerfile"
+  | "verify"
+  | "assemble"
+  | "export"
+  | "catalog"
+  | "init";
 
 const ASSET_ROOT: SettingSpec = {
   key: "assetRoot",
@@ -127,8 +137,9 @@ export const SETTINGS: Record<SectionName, readonly SettingSpec[]> = {
     },
     {
       key: "include",
-      flags: "--include <path...>",
-      description: "package this unknown directory too (repeatable)",
+      flags: "--include <path[=VAR]...>",
+      description:
+        "package this directory too: ~/x, $HOME/x or an absolute path, optionally =VAR naming the variable that moves it (repeatable)",
       kind: "list",
       default: [],
     },
@@ -136,6 +147,13 @@ export const SETTINGS: Record<SectionName, readonly SettingSpec[]> = {
       key: "exclude",
       flags: "--exclude <glob...>",
       description: "never package paths matching this glob (repeatable)",
+      kind: "list",
+      default: [],
+    },
+    {
+      key: "writable",
+      flags: "--writable <id...>",
+      description: "give this asset a writable view under /tmp at start (for libraries that write into their cache)",
       kind: "list",
       default: [],
     },
@@ -273,6 +291,30 @@ export const SETTINGS: Record<SectionName, readonly SettingSpec[]> = {
       default: false,
     },
     {
+      key: "assets",
+      flags: "--no-assets",
+      description: "write the app-only Dockerfile (no asset COPY, no asset ENV) that `mlpack assemble` builds on",
+      kind: "boolean",
+      default: true,
+    },
+    {
+      key: "storage",
+      flags: "--storage <kind>",
+      description: "where the function finds its assets: baked into the image, an EFS mount, or S3 at cold start",
+      kind: "choice",
+      choices: ["oci", "efs", "s3"],
+      default: "oci",
+    },
+    {
+      key: "mount",
+      flags: "--mount <dir>",
+      description: "EFS mount path of the function (--storage efs)",
+      kind: "string",
+      default: "/mnt/models",
+    },
+    { key: "bucket", flags: "--bucket <name>", description: "S3 bucket of the export (--storage s3)", kind: "string" },
+    { key: "prefix", flags: "--prefix <prefix>", description: "key prefix of the export (--storage s3)", kind: "string" },
+    {
       key: "output",
       flags: "-o, --output <file>",
       description: "write to a file instead of stdout",
@@ -288,7 +330,38 @@ export const SETTINGS: Record<SectionName, readonly SettingSpec[]> = {
       kind: "number",
       default: 512,
     },
+    {
+      key: "timeout",
+      flags: "--timeout <sec>",
+      description: "stop the image after this many seconds (Lambda's own maximum is 900)",
+      kind: "number",
+      default: 900,
+    },
+    {
+      key: "static",
+      flags: "--static",
+      description: "check the image's manifest and layers against Lambda's deploy-time rules instead of running it",
+      kind: "boolean",
+      default: false,
+      inConfig: false,
+    },
+    {
+      key: "mount",
+      flags: "--mount <dir:path>",
+      description: "bind-mount an export read-only, e.g. .mlpack/efs:/mnt/models (EFS-style images)",
+      kind: "string",
+    },
+    {
+      key: "s3Endpoint",
+      flags: "--s3-endpoint <url>",
+      description: "S3 endpoint the S3-style image's loader downloads from during verify",
+      kind: "string",
+    },
   ],
+  // Filled in by the commands that own them (assemble, export); catalog has no settings.
+  assemble: [],
+  export: [],
+  catalog: [],
   init: [
     {
       key: "ci",

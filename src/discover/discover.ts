@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { RunContext } from "../events.js";
 import type { Lock, LockAsset } from "../lock/lock.js";
 import { digestTree } from "../lock/tree-digest.js";
+import { OLD_PREFIX, STAGING_PREFIX } from "../state/work-dir.js";
 import { classify, type PlannedAsset, stagingFilter } from "./classify.js";
 import { isInsideOrEqual } from "./classify-paths.js";
 import type { Runner, RunSession } from "./runner.js";
@@ -75,7 +76,7 @@ export async function discover(opts: DiscoverOptions, ctx: RunContext): Promise<
       if (size.bytes > UNCLASSIFIED_MIN_BYTES)
         unclassified.push({ path: displayPath(root, session), ...size });
     }
-    const scratch = join(opts.stageDir, `.staging-${process.pid}-${Date.now()}`);
+    const scratch = join(opts.stageDir, `${STAGING_PREFIX}${process.pid}-${Date.now()}`);
     try {
       const assets = await stageAll(found.assets, session, opts, scratch, ctx);
       const lock: Lock = {
@@ -161,7 +162,7 @@ async function stageAll(
 
 /** Replaces `.mlpack/assets` content with the new trees; old trees of assets no longer found are removed. */
 async function publish(assets: DiscoveredAsset[], scratch: string, stageDir: string): Promise<void> {
-  const trash = join(stageDir, `.old-${process.pid}-${Date.now()}`);
+  const trash = join(stageDir, `${OLD_PREFIX}${process.pid}-${Date.now()}`);
   await mkdir(trash, { recursive: true });
   for (const name of await readdir(stageDir)) {
     if (name.startsWith(".")) continue;

@@ -1,5 +1,6 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { scratchDir } from "../state/work-dir.js";
 import { execa } from "execa";
 import { InterruptedError, ModelCommandError, UsageError } from "../errors.js";
 import type { RunContext } from "../events.js";
@@ -26,7 +27,7 @@ export class LocalRunner implements Runner {
       });
     // Inside the project's .mlpack/, so staging can move files into .mlpack/assets instead of copying them
     // (same filesystem, and a big download does not fill a RAM-backed /tmp).
-    const homes = join(request.projectDir, ".mlpack", "tmp");
+    const homes = scratchDir(request.projectDir);
     await mkdir(homes, { recursive: true });
     const home = await mkdtemp(join(homes, "home-"));
     const isolation = isolatedEnv(home);

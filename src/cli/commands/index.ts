@@ -22,6 +22,12 @@ export interface CommandSpec {
   usage: string;
   summary: string;
   helpAfter?: string;
+  /**
+   * Whether the command changes the project's `.mlpack/` and so runs under the project lock (one such command
+   * at a time; leftovers of dead runs are removed first). "create" makes `.mlpack/` when missing; "existing"
+   * locks only a project that has one.
+   */
+  lock?: "create" | "existing";
   run(ctx: CommandContext): Promise<void>;
 }
 
@@ -33,6 +39,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary:
       "run the model code in a throwaway container, find its caches, stage them, write mlpack.lock.json",
     helpAfter: "Example:\n  mlpack discover --image my-app:dev -- python app.py",
+    lock: "create",
     run: async (ctx) => (await import("./discover.js")).runDiscover(ctx),
   },
   {
@@ -40,12 +47,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: "bundle",
     summary:
       "build a deterministic FROM-scratch asset image from the staged caches (no Docker daemon needed)",
+    lock: "create",
     run: async (ctx) => (await import("./bundle.js")).runBundle(ctx),
   },
   {
     name: "push",
     usage: "push",
     summary: "push the asset image to AWS ECR or any OCI registry",
+    lock: "existing",
     run: async (ctx) => (await import("./push.js")).runPush(ctx),
   },
   {

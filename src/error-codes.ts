@@ -1,0 +1,54 @@
+/**
+ * Every error code mlpack can emit, with its exit code (DESIGN.md §7) and what it means for the user.
+ * `docs/cli.md`'s error table is generated from this list, and `test/architecture/error-codes.test.ts` fails
+ * when a `code: "E_…"` in src/ is missing here or a code here is never used: add a line with every new code.
+ */
+export interface ErrorCodeSpec {
+  exitCode: 1 | 2 | 3 | 4 | 5 | 130;
+  meaning: string;
+}
+
+export const ERROR_CODES = {
+  // 1: a check failed, the environment got in the way, or a bug
+  E_CHECK_FAILED: { exitCode: 1, meaning: "a check the user asked for failed" },
+  E_LOCK_DRIFT: { exitCode: 1, meaning: "`discover --check`: mlpack.lock.json is out of date" },
+  E_VERIFY_FAILED: { exitCode: 1, meaning: "`verify`: the image failed to load its assets like Lambda would" },
+  E_NO_SPACE: { exitCode: 1, meaning: "a disk filled up; the folder is named, nothing half-written is kept" },
+  E_BUSY: { exitCode: 1, meaning: "another mlpack command is working on this project (its pid is named)" },
+  E_SOURCE_CHANGED: {
+    exitCode: 1,
+    meaning: "a staged file changed (or was swapped for a link) while mlpack read it; nothing was committed",
+  },
+  E_DOCKER_LOAD: { exitCode: 1, meaning: "the Docker engine refused the asset image on `bundle --load`" },
+  E_INTERNAL: { exitCode: 1, meaning: "an internal error with a known cause" },
+  E_UNEXPECTED: { exitCode: 1, meaning: "a bug in mlpack: rerun with --verbose and report the stack" },
+  // 2: usage, config, or an input the user gave
+  E_USAGE: { exitCode: 2, meaning: "a flag or argument is wrong" },
+  E_CONFIG: { exitCode: 2, meaning: "mlpack.json is invalid (the key is named)" },
+  E_NO_LOCK: { exitCode: 2, meaning: "there is no mlpack.lock.json yet: run `mlpack discover` first" },
+  E_BAD_LOCK: { exitCode: 2, meaning: "mlpack.lock.json is invalid (the key and the rule are named)" },
+  E_NO_ASSETS: { exitCode: 2, meaning: "the lock lists no assets" },
+  E_ASSET_MISSING: { exitCode: 2, meaning: "a staged asset listed in the lock is not in .mlpack/assets" },
+  E_ASSET_STALE: { exitCode: 2, meaning: "a staged asset no longer matches the lock" },
+  E_IMAGE_NOT_FOUND: { exitCode: 2, meaning: "the image is not in the local engine and could not be pulled" },
+  E_NO_ASSET_IMAGE: { exitCode: 2, meaning: "no asset image was loaded or pushed yet" },
+  E_ASSET_IMAGE_UNPINNED: { exitCode: 2, meaning: "the asset image cannot be pinned by digest" },
+  E_LAYOUT_INVALID: { exitCode: 2, meaning: "the OCI layout is missing or unreadable" },
+  E_TEMPLATE_MISSING: { exitCode: 2, meaning: "a template file is missing from the installation" },
+  E_FILE_EXISTS: { exitCode: 2, meaning: "`init` would overwrite a file (use --force)" },
+  E_PERMISSION: { exitCode: 2, meaning: "permission denied on a path the user gave" },
+  E_READ_ONLY: { exitCode: 2, meaning: "a path the user gave is on a read-only filesystem" },
+  E_IS_DIRECTORY: { exitCode: 2, meaning: "a file path the user gave is a directory" },
+  E_NOT_DIRECTORY: { exitCode: 2, meaning: "a folder path the user gave is a file, or its parent is" },
+  E_PATH_NOT_FOUND: { exitCode: 2, meaning: "a path the user gave does not exist" },
+  // 3, 4, 5, 130
+  E_DOCKER_UNAVAILABLE: { exitCode: 3, meaning: "the Docker engine cannot be reached" },
+  E_MODEL_COMMAND: { exitCode: 4, meaning: "the model command failed, timed out or could not start" },
+  E_REGISTRY: { exitCode: 5, meaning: "the registry answered with an error" },
+  E_REGISTRY_AUTH: { exitCode: 5, meaning: "registry or AWS authentication failed" },
+  E_REGISTRY_UNREACHABLE: { exitCode: 5, meaning: "the registry could not be reached" },
+  E_REPOSITORY_NOT_FOUND: { exitCode: 5, meaning: "the repository does not exist (and may not be created)" },
+  E_INTERRUPTED: { exitCode: 130, meaning: "interrupted (Ctrl-C); what was started was cleaned up" },
+} as const satisfies Record<string, ErrorCodeSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
