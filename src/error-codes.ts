@@ -40,6 +40,7 @@ export const ERROR_CODES = {
   E_READ_ONLY: { exitCode: 2, meaning: "a path the user gave is on a read-only filesystem" },
   E_IS_DIRECTORY: { exitCode: 2, meaning: "a file path the user gave is a directory" },
   E_NOT_DIRECTORY: { exitCode: 2, meaning: "a folder path the user gave is a file, or its parent is" },
+  E_UNSUPPORTED_NAME: { exitCode: 2, meaning: "a file name is not valid UTF-8 (the path is named, escaped)" },
   E_PATH_NOT_FOUND: { exitCode: 2, meaning: "a path the user gave does not exist" },
   // 3, 4, 5, 130
   E_DOCKER_UNAVAILABLE: { exitCode: 3, meaning: "the Docker engine cannot be reached" },
