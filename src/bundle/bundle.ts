@@ -1,7 +1,8 @@
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { getEntry } from "../catalog/index.js";
 import { UsageError } from "../errors.js";
 import type { RunContext } from "../events.js";
+import { refNameFor } from "../image/layout-writer.js";
 import {
   type BuildResult,
   buildImage,
@@ -26,6 +27,8 @@ export interface BundleOptions {
   platform: Platform;
   sourceDateEpoch: number;
   version: string;
+  /** `--tag`: its TAG names mlpack's image in the layout's index.json (default "latest"). */
+  tag?: string;
 }
 
 export interface BundleResult extends BuildResult {
@@ -71,10 +74,17 @@ export async function bundle(opts: BundleOptions, ctx: RunContext): Promise<Bund
       [LABEL_ASSET_ROOT]: opts.assetRoot,
     },
     layoutDir: opts.layoutDir,
+    tag: refNameFor(opts.tag),
+    ownLayout: isInside(join(opts.projectDir, ".mlpack"), opts.layoutDir),
     emit: ctx.emit,
     ...(ctx.signal ? { signal: ctx.signal } : {}),
   });
   return { ...result, lockDigest: digest, layoutDir: opts.layoutDir };
+}
+
+function isInside(dir: string, path: string): boolean {
+  const rel = relative(dir, path);
+  return rel === "" || (!rel.startsWith("..") && !rel.startsWith("/"));
 }
 
 /** SOURCE_DATE_EPOCH (reproducible-builds.org): a non-negative integer, else 0. Garbage is an error, not 0. */
