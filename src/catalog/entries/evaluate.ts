@@ -7,7 +7,8 @@ import { defineEntry, env, ref } from "../define.js";
  * HF_EVALUATE_CACHE and HF_METRICS_CACHE are taken as written (`Path(os.getenv(...))`, no `expanduser`).
  * Offline switch: HF_EVALUATE_OFFLINE (1/ON/YES/TRUE).
  * Source: huggingface/evaluate `src/evaluate/config.py` and `src/evaluate/module.py`
- * (`_data_dir_root = expanduser(cache_dir or config.HF_METRICS_CACHE)`), read through the code index.
+ * (`_data_dir_root = expanduser(cache_dir or config.HF_METRICS_CACHE)`), read through the code index (its
+ * current copy of config.py: 2de2415ae335b40fede4f89850c2497628f01835).
  */
 export default defineEntry({
   id: "evaluate",

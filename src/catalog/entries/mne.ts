@@ -4,8 +4,9 @@ import { defineEntry, env, home } from "../define.js";
  * MNE-Python datasets: `path=` > config key `MNE_DATASETS_<NAME>_PATH` > config key `MNE_DATA` >
  * ~/mne_data. `get_config` looks at the environment first and then at ~/.mne/mne-python.json.
  * `MNE_DONTWRITE_HOME=true` makes MNE keep its config in a temporary folder instead of ~/.mne.
- * Source: mne-tools/mne-python `mne/datasets/utils.py` `_get_path` and `mne/utils/config.py`
- * (`get_config`, `_get_extra_data_path`), several releases read through the code index.
+ * Source: mne-tools/mne-python `mne/utils/config.py` `_get_extra_data_path` (MNE_DONTWRITE_HOME) @
+ * 025b5f6ee0981143f29286aef8875a497f2a91ab; `mne/datasets/utils.py` `_get_path` in several releases found
+ * through the code index (the index's current copy is b77d479ed6c0020d83e2fe36f3eb39ae8da0ebdd).
  */
 export default defineEntry({
   id: "mne",
