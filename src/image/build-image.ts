@@ -47,7 +47,7 @@ export interface BuildImageOptions {
   layoutDir: string;
   /** org.opencontainers.image.ref.name of mlpack's entry in index.json (default "latest"). */
   tag?: string;
-  /** The layout is mlpack's own work folder: adopt an older mlpack's unmarked entry (layout-writer). */
+  /** The layout is mlpack's own work folder (`.mlpack/oci`): one mlpack image there, whatever the tag. */
   ownLayout?: boolean;
   /**
    * Re-checks a staged tree that may have changed since it was staged (no stamp, or something newer than
@@ -171,7 +171,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildResul
     for (const asset of options.assets) if (asset.stampCtimeMs === undefined) await options.verifyAsset(asset);
   }
   throwIfAborted(signal);
-  const layout = await LayoutSession.open(options.layoutDir, { adoptLegacy: options.ownLayout ?? false });
+  const layout = await LayoutSession.open(options.layoutDir, { ownLayout: options.ownLayout ?? false });
   const workers = options.workers ?? availableParallelism();
   const pool =
     (compression === "gzip" || compression === "auto") && workers > 0 ? new DeflatePool(workers) : null;

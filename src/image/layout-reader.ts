@@ -87,10 +87,11 @@ export async function openLayout(dir: string, ref?: string): Promise<ImageSource
   }
   const index = parseJson(indexText, dir, "index.json");
   const manifests = Array.isArray(index.manifests) ? (index.manifests as unknown[]) : [];
-  // Without a ref: mlpack's own entry (a shared layout may list other images first), else the first one.
+  // Without a ref: the last mlpack entry (the image the last bundle wrote; a shared layout may list other
+  // images first), else the first entry.
   const picked =
     ref === undefined
-      ? (manifests.find((m) => (m as Descriptor | null)?.annotations?.[MLPACK_IMAGE_ANNOTATION] === "true") ??
+      ? (manifests.findLast((m) => (m as Descriptor | null)?.annotations?.[MLPACK_IMAGE_ANNOTATION] === "true") ??
         manifests[0])
       : manifests.find((m) => (m as Descriptor | null)?.annotations?.[REF_NAME_ANNOTATION] === ref);
   if (picked === undefined)

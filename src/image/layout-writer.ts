@@ -50,12 +50,18 @@ export function refNameFor(tag: string | undefined): string {
   return colon > slash ? tag.slice(colon + 1) : DEFAULT_REF_NAME;
 }
 
-/** The index.json bytes: `others` kept in order, mlpack's entry in place of its previous one (or last). */
+/**
+ * The index.json bytes: every other entry kept in order, the new mlpack entry last (openLayout without a
+ * ref takes the last mlpack entry: the image the last bundle wrote). It replaces the mlpack entry with the
+ * same ref.name — or, in mlpack's own work layout (`onlyOne`), every mlpack entry, so `.mlpack/oci` holds
+ * one image whatever --tag said.
+ */
 export function indexJson(
   manifest: ManifestDescriptor,
   refName: string,
   existing: ReadonlyArray<IndexEntry> = [],
   extra: Record<string, unknown> = {},
+  onlyOne = false,
 ): string {
   const ours: IndexEntry = {
     mediaType: MediaType.manifest,
@@ -63,9 +69,8 @@ export function indexJson(
     size: manifest.size,
     annotations: { [MLPACK_IMAGE_ANNOTATION]: "true", [REF_NAME_ANNOTATION]: refName },
   };
-  const at = existing.findIndex(isOurs);
-  const manifests = existing.filter((e) => !isOurs(e));
-  manifests.splice(at < 0 ? manifests.length : at, 0, ours);
+  const replaced = (e: IndexEntry) => isOurs(e) && (onlyOne || e.annotations?.[REF_NAME_ANNOTATION] === refName);
+  const manifests = [...existing.filter((e) => !replaced(e)), ours];
   return canonicalJson({ ...extra, schemaVersion: 2, mediaType: MediaType.index, manifests });
 }
 
@@ -85,17 +90,17 @@ export class LayoutSession {
   private constructor(
     readonly dir: string,
     private readonly lock: ProjectLock | undefined,
-    private readonly adoptLegacy: boolean,
+    private readonly ownLayout: boolean,
   ) {}
 
   /**
    * Locks the layout and makes it ready for new blobs (oci-layout written, dead runs' temp files gone).
-   * `adoptLegacy`: the layout is mlpack's own work folder (`.mlpack/oci`), where an older mlpack wrote one
-   * unmarked entry and kept no blob list; on the first run such entries are taken as mlpack's.
+   * `ownLayout`: the layout is mlpack's own work folder (`.mlpack/oci`): it holds one mlpack image (any
+   * earlier tag is replaced), and an older mlpack's unmarked entry (it kept no blob list) is taken as mlpack's.
    */
-  static async open(dir: string, options: { adoptLegacy?: boolean } = {}): Promise<LayoutSession> {
+  static async open(dir: string, options: { ownLayout?: boolean } = {}): Promise<LayoutSession> {
     const lock = await acquireProjectLock(dir, { command: "mlpack bundle (writing this OCI layout)" });
-    const session = new LayoutSession(dir, lock, options.adoptLegacy ?? false);
+    const session = new LayoutSession(dir, lock, options.ownLayout ?? false);
     try {
       await readIndex(dir); // refuse an unreadable index.json before anything is written
       await writeFileAtomic(join(dir, "oci-layout"), OCI_LAYOUT_FILE, { action: "writing the OCI layout" });
@@ -121,14 +126,14 @@ export class LayoutSession {
   async commit(manifest: ManifestDescriptor, refName: string, blobs: ReadonlyArray<string>): Promise<void> {
     const index = await readIndex(this.dir);
     const owned = await readOwned(this.dir);
-    if (owned === null && this.adoptLegacy) {
+    if (owned === null && this.ownLayout) {
       for (const entry of index.manifests) {
         if (!entry.annotations || Object.keys(entry.annotations).length === 0)
           entry.annotations = { [MLPACK_IMAGE_ANNOTATION]: "true" };
       }
     }
     const mine = owned ?? new Set<string>();
-    if (owned === null && this.adoptLegacy) for (const hex of (await reachableBlobs(this.dir)) ?? []) mine.add(hex);
+    if (owned === null && this.ownLayout) for (const hex of (await reachableBlobs(this.dir)) ?? []) mine.add(hex);
     const clash = index.manifests.find((e) => !isOurs(e) && e.annotations?.[REF_NAME_ANNOTATION] === refName);
     if (clash) {
       throw new UsageError(`${this.dir} already holds another image tagged ${JSON.stringify(escapeName(refName))}`, {
@@ -140,7 +145,7 @@ export class LayoutSession {
     // Recorded before index.json names them, so a crash in between never leaves an unowned orphan.
     await writeOwned(this.dir, mine);
     const { manifests: _m, schemaVersion: _s, mediaType: _t, ...extra } = index.raw;
-    await writeFileAtomic(join(this.dir, "index.json"), indexJson(manifest, refName, index.manifests, extra), {
+    await writeFileAtomic(join(this.dir, "index.json"), indexJson(manifest, refName, index.manifests, extra, this.ownLayout), {
       action: "writing the OCI layout's index.json",
     });
     this.created.clear();

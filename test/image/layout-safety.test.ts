@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BuildImageOptions, buildImage } from "../../src/image/build-image.js";
@@ -92,6 +92,25 @@ describe("a layout shared with another image", () => {
     });
     expect(readFileSync(join(layout, "index.json")).equals(before)).toBe(true);
     expect(blobs(layout)).toEqual(blobsBefore);
+  });
+});
+
+describe("mlpack's own work layout (.mlpack/oci)", () => {
+  it("holds one mlpack image whatever the tag, and adopts an older mlpack's unmarked entry", async () => {
+    const layout = join(tmp.dir, "own");
+    const first = await buildImage(options(stage(join(tmp.dir, "o1"), 41), layout, { ownLayout: true, tag: "a" }));
+    // What an older mlpack left: one entry without annotations, and no list of the blobs it wrote.
+    const index = JSON.parse(readFileSync(join(layout, "index.json"), "utf8"));
+    delete index.manifests[0].annotations;
+    writeFileSync(join(layout, "index.json"), JSON.stringify(index));
+    rmSync(join(layout, ".mlpack", "blobs.json"));
+    const second = await buildImage(options(stage(join(tmp.dir, "o2"), 42, 5), layout, { ownLayout: true, tag: "b" }));
+    const after = JSON.parse(readFileSync(join(layout, "index.json"), "utf8"));
+    expect(after.manifests.map((m: { digest: string }) => m.digest)).toEqual([second.manifestDigest]);
+    for (const layer of first.layers) expect(blobs(layout)).not.toContain(layer.digest.slice(7));
+    const third = await buildImage(options(stage(join(tmp.dir, "o3"), 43, 9), layout, { ownLayout: true, tag: "c" }));
+    expect(JSON.parse(readFileSync(join(layout, "index.json"), "utf8")).manifests).toHaveLength(1);
+    expect((await openLayout(layout)).manifestDigest).toBe(third.manifestDigest);
   });
 });
 
