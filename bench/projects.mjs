@@ -74,6 +74,9 @@ async function staged(name, repo, fill) {
     skipped: [],
   };
   await writeFile(join(project, "mlpack.lock.json"), `${JSON.stringify(lock, null, 2)}\n`);
+  // As discover leaves a staged tree: stamped, so bundle checks ctimes instead of re-digesting.
+  const { writeStageStamp } = await import(join(ROOT, "dist", "lock", "stage-stamp.js"));
+  await writeStageStamp(join(project, ".mlpack", "assets"), lock.assets[0]);
   await writeFile(marker, JSON.stringify({ version: VERSION }));
   return project;
 }
