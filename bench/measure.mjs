@@ -26,6 +26,7 @@ export async function run(argv, { env = process.env, cwd = process.cwd(), input 
   const err = [];
   child.stdout.on("data", (b) => out.push(b));
   child.stderr.on("data", (b) => err.push(b));
+  child.stdin.on("error", () => {}); // a child that exits without reading stdin (EPIPE) is not an error here
   child.stdin.end(input ?? "");
   const code = await new Promise((res, rej) => {
     child.on("error", rej);

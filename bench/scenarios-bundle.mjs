@@ -2,7 +2,8 @@
 // small files alone (20k, 100k) vs `tar | sha256sum`; the main data set vs `tar | openssl dgst -sha256` and the one-
 // and two-pass Node hash floors; weights alone at 0.5 … 8 GiB (linearity) vs one sha256 pass; a cold page cache on
 // 20k small files; umoci and buildah where installed; the stage-stamp check's cost. MLPACK_BENCH_ONLY key: bundle2.
-// Env: MLPACK_BENCH_SCALING_MIB (default 512,1024,2048,4096,8192), MLPACK_BENCH_BIG_RUNS (runs of the ≥ 4 GiB rows, 2).
+// Env: MLPACK_BENCH_SCALING_MIB (default 512,1024,2048,4096,8192), MLPACK_BENCH_BIG_RUNS (runs of the ≥ 4 GiB rows, 2),
+// MLPACK_BENCH_BUNDLE2_PARTS=main,small,cold,scaling,tools,stamp (a subset of this file's sections).
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { PROJECT } from "./data.mjs";
@@ -43,12 +44,16 @@ const tarOpenssl = (dir) => () => mustRun(["bash", "-c", `tar -cf - -C '${dir}' 
 const nodeHash = (dir, passes) => () =>
   mustRun(["bash", "-c", `tar -cf - -C '${dir}' . | node '${join(BENCH_DIR, "hash-limit.mjs")}' ${passes}`]);
 
+const PARTS = process.env.MLPACK_BENCH_BUNDLE2_PARTS?.split(",");
+const part = (name) => !PARTS || PARTS.includes(name);
+
 export async function scenario() {
   const rows = [];
   // 1. The main data set (2 GiB weights + 20k small files): hash floors next to bundle auto and none.
   const main = assetsOf(PROJECT);
-  await warm(main);
-  rows.push(
+  if (part("main")) await warm(main);
+  if (part("main"))
+    rows.push(
     ...(await alternate(RUNS, [
       { id: "b2-main-auto", label: "bundle auto, 2 GiB + 20k files", fn: () => bundle(PROJECT) },
       { id: "b2-main-none", label: "bundle --compression none, same", fn: () => bundle(PROJECT, "--compression", "none") },
@@ -59,7 +64,7 @@ export async function scenario() {
     ])),
   );
   // 2. Small files alone.
-  for (const count of [20_000, 100_000]) {
+  for (const count of part("small") ? [20_000, 100_000] : []) {
     const project = await smallFilesProject(count);
     await warm(assetsOf(project));
     rows.push(
@@ -70,7 +75,7 @@ export async function scenario() {
     );
   }
   // 3. Cold page cache, 20k small files: drop caches before each run (root only).
-  if (await dropCaches()) {
+  if (part("cold") && (await dropCaches())) {
     const project = await smallFilesProject(20_000);
     rows.push(
       ...(await alternate(
@@ -84,7 +89,7 @@ export async function scenario() {
     );
   }
   // 4. Weights alone: is bundle linear in the bytes (past the ~2 GiB where writeback starts)?
-  for (const mib of SCALING) {
+  for (const mib of part("scaling") ? SCALING : []) {
     const project = await weightsProject(mib);
     const file = join(assetsOf(project), "huggingface", "hub", `models--bench--weights-${mib}m`, "blobs", "weights");
     await warm(assetsOf(project));
@@ -101,7 +106,7 @@ export async function scenario() {
   const tools = join(DATA_DIR, "tools");
   await rm(tools, { recursive: true, force: true });
   await mkdir(tools, { recursive: true });
-  if (await has("umoci")) {
+  if (part("tools") && (await has("umoci"))) {
     const layout = join(tools, "umoci");
     const bundleDir = join(tools, "umoci-bundle");
     await mustRun(["umoci", "init", "--layout", layout]);
@@ -113,7 +118,7 @@ export async function scenario() {
     log(`umoci repack: ${r.seconds.toFixed(2)} s`);
     rows.push({ id: "b2-umoci", label: "umoci repack of the main data set (gzip)", runs: [r], throughput: true });
   }
-  if (await has("buildah")) {
+  if (part("tools") && (await has("buildah"))) {
     await warm(main);
     const r = await run([
       "bash",
@@ -131,11 +136,12 @@ export async function scenario() {
   }
   await rm(tools, { recursive: true, force: true });
   // 6. The stage-stamp check (issue 12): the same pass with and without it.
-  const stamp = JSON.parse(
-    (await mustRun(["node", join(BENCH_DIR, "stamp-cost.mjs"), PROJECT, String(RUNS)])).stdout.trim().split("\n").pop(),
-  );
-  rows.push({ id: "b2-stamp-with", label: "buildImage with the stage-stamp check (in-process)", runs: stamp.with, throughput: true });
-  rows.push({ id: "b2-stamp-without", label: "buildImage without it", runs: stamp.without, throughput: true });
+  if (part("stamp")) {
+    const out = await mustRun(["node", join(BENCH_DIR, "stamp-cost.mjs"), PROJECT, String(RUNS)]);
+    const stamp = JSON.parse(out.stdout.trim().split("\n").pop());
+    rows.push({ id: "b2-stamp-with", label: "buildImage with the stage-stamp check (in-process)", runs: stamp.with, throughput: true });
+    rows.push({ id: "b2-stamp-without", label: "buildImage without it", runs: stamp.without, throughput: true });
+  }
   return { rows };
 }
 
