@@ -1,4 +1,5 @@
 import { basename } from "node:path";
+import { shellSplit } from "../dockerfile/shell-split.js";
 import { ConfigError, UsageError } from "../errors.js";
 import {
   absoluteNormalised,
@@ -10,6 +11,7 @@ import {
   noGlob,
   noNul,
   notEmpty,
+  pathFits,
   projectRelative,
   showValue,
   singleLine,
@@ -29,16 +31,25 @@ const RULES: Readonly<Record<string, readonly Check[]>> = {
   "discover.image": [imageRef],
   "discover.writable": [slug],
   "bundle.assetRoot": [absoluteNormalised],
-  "bundle.layout": [notEmpty, noControl],
+  "bundle.layout": [notEmpty, noControl, pathFits],
   "bundle.tag": [imageRef],
   "dockerfile.assetImage": [imageRef],
   "dockerfile.base": [imageRef],
   "dockerfile.handler": [handlerName],
-  "dockerfile.requirements": [notEmpty, noControl, noGlob],
-  "dockerfile.copy": [notEmpty, noControl, noGlob],
-  "dockerfile.cmd": [singleLine, maxLength(32_768)],
-  "dockerfile.output": [notEmpty, noControl],
+  "dockerfile.requirements": [notEmpty, noControl, noGlob, pathFits],
+  "dockerfile.copy": [notEmpty, noControl, noGlob, pathFits],
+  "dockerfile.cmd": [singleLine, maxLength(32_768), shellWords],
+  "dockerfile.output": [notEmpty, noControl, pathFits],
 };
+
+/** `--cmd` is split like a shell would split it (never run by one): quotes must be balanced. */
+function shellWords(value: string): string | undefined {
+  try {
+    return shellSplit(value).length === 0 ? "must name a command" : undefined;
+  } catch (error) {
+    return (error as Error).message.replace(/^--cmd /, "").replace(/: .*$/s, "");
+  }
+}
 
 /**
  * Extra rules for values read from mlpack.json, which is committed and so as untrusted as a pull request:

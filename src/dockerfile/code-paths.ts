@@ -1,6 +1,6 @@
 import { posix } from "node:path";
 import { UsageError } from "../errors.js";
-import { noControl, noGlob, showValue } from "../util/value-rules.js";
+import { noControl, noGlob, pathFits, showValue } from "../util/value-rules.js";
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -30,7 +30,7 @@ export function defaultCodePaths(handler: string): string[] {
  * characters and no glob characters. `flag` names the option for the error message.
  */
 export function contextPath(path: string, flag: string): string {
-  const bad = noControl(path) ?? noGlob(path);
+  const bad = noControl(path) ?? noGlob(path) ?? pathFits(path);
   if (bad) throw new UsageError(`${flag} ${showValue(path)}: ${bad}`);
   const normal = posix.normalize(path).replace(/\/+$/, "");
   if (

@@ -95,7 +95,7 @@ export function parseLock(raw: unknown, path: string = LOCK_FILE): Lock {
   if (!parsed.success) {
     throw new ConfigError(describeIssue(path, raw, parsed.error.issues[0]!), {
       code: "E_BAD_LOCK",
-      hint: "mlpack.lock.json is written by `mlpack discover`: re-create it, or fix the value by hand.",
+      hint: `${path} is written by \`mlpack discover\`: re-create it, or fix the value by hand.`,
       details: { file: path, issues: parsed.error.issues.slice(0, 10).map((i) => describeIssue(path, raw, i)) },
     });
   }

@@ -38,7 +38,9 @@ export const notEmpty: Check = (v) => (v.trim() === "" ? "must not be empty" : u
 
 /** Environment variable names as POSIX shells and Dockerfile ENV accept them. */
 export const envName: Check = (v) =>
-  /^[A-Za-z_][A-Za-z0-9_]*$/.test(v) ? undefined : "must be a variable name ([A-Za-z_][A-Za-z0-9_]*)";
+  /^[A-Za-z_][A-Za-z0-9_]*$/.test(v) && v.length <= 256
+    ? undefined
+    : "must be a variable name ([A-Za-z_][A-Za-z0-9_]*, at most 256 characters)";
 
 /** Asset ids and library names: lowercase words joined by `.`, `_` or `-`, as catalog ids are. */
 export const slug: Check = (v) =>
@@ -65,6 +67,10 @@ function segmentTooLong(p: string): string | undefined {
   const long = p.split("/").find((s) => Buffer.byteLength(s) > MAX_SEGMENT);
   return long === undefined ? undefined : `has a path component longer than ${MAX_SEGMENT} bytes`;
 }
+
+/** A path whose components a filesystem can hold (255 bytes each, 4096 in all). */
+export const pathFits: Check = (v) =>
+  Buffer.byteLength(v) > MAX_PATH ? `must be at most ${MAX_PATH} bytes long` : segmentTooLong(v);
 
 /** A relative path that stays where it is put: normalised, no `..`, no `.`, no leading or trailing `/`. */
 export const relativeInside: Check = (v) => {
