@@ -73,3 +73,6 @@ export function planEnv(lock: Lock, assetRoot: string, lambda: boolean): EnvPlan
 function sortRecord(record: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
+
+// The ENV writers live with the other injection-proof writers; re-exported for callers of the ENV plan.
+export { formatEnv, quoteValue } from "./instructions.js";
