@@ -179,6 +179,19 @@ describe("scanOutput", () => {
 });
 
 describe("checkAgainstLock", () => {
+  it("expects a writable asset's variable to point at its view under /tmp", () => {
+    const lock = {
+      ...nltkGensimTorch,
+      assets: nltkGensimTorch.assets.map((a) => (a.id === "nltk" ? { ...a, writable: true } : a)),
+    };
+    const good = checkAgainstLock(lock, { NLTK_DATA: "/tmp/mlpack-writable/nltk", TORCH_HOME: "/cache/torch", GENSIM_DATA_DIR: "/cache/gensim-data" }, {});
+    expect(good.findings).toEqual([]);
+    const old = checkAgainstLock(lock, { NLTK_DATA: "/cache/nltk_data", TORCH_HOME: "/cache/torch", GENSIM_DATA_DIR: "/cache/gensim-data" }, {});
+    expect(old.findings).toEqual([
+      expect.objectContaining({ kind: "wrong-env", variable: "NLTK_DATA", message: expect.stringContaining("needs NLTK_DATA=/tmp/mlpack-writable/nltk") }),
+    ]);
+  });
+
   it("reports a missing and a wrong variable, re-based onto the image's asset root label", () => {
     const check = checkAgainstLock(
       nltkGensimTorch,
