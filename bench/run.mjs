@@ -1,6 +1,6 @@
 // `npm run bench`: generate/reuse bench/data, run every scenario RUNS times, print a Markdown table and the
 // PASS/FAIL targets, write bench/results.json, and remove every image, container and repository it created.
-// Env: MLPACK_BENCH_RUNS (default 3), MLPACK_BENCH_ONLY=bundle,push,repush,discover,bundle2 (subset; push needs bundle),
+// Env: MLPACK_BENCH_RUNS (default 3), MLPACK_BENCH_ONLY=bundle,push,repush,discover,bundle2,verify (subset; push needs bundle),
 // MLPACK_BENCH_STRICT=1 (exit 1 when a target fails), MLPACK_BENCH_DATA / MLPACK_BENCH_WEIGHTS_MIB / MLPACK_BENCH_TEXT_FILES (smoke runs).
 import { execSync } from "node:child_process";
 import { writeFile } from "node:fs/promises";
@@ -18,6 +18,7 @@ import {
   scenarioPush,
   scenarioRepush,
 } from "./scenarios.mjs";
+import { scenarioVerify } from "./scenarios-verify.mjs";
 
 const NO_THROUGHPUT = new Set([
   "repush-unchanged",
@@ -90,6 +91,7 @@ async function main() {
   const rows = raw.map((r) => summarize({ ...r, throughput: r.throughput ?? !NO_THROUGHPUT.has(r.id) }, dataBytes));
   const byId = Object.fromEntries(rows.map((r) => [r.id, r]));
   const extra = [];
+  if (want("verify")) extra.push(...(await scenarioVerify(RUNS)));
   if (byId["bundle-auto"] && byId["push-auto"])
     extra.push(
       sumRow("mlpack-total", "mlpack bundle + push", byId["bundle-auto"], byId["push-auto"], dataBytes),

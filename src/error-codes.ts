@@ -33,6 +33,15 @@ export const ERROR_CODES = {
   E_IMAGE_NOT_FOUND: { exitCode: 2, meaning: "the image is not in the local engine and could not be pulled" },
   E_NO_ASSET_IMAGE: { exitCode: 2, meaning: "no asset image was loaded or pushed yet" },
   E_ASSET_IMAGE_UNPINNED: { exitCode: 2, meaning: "the asset image cannot be pinned by digest" },
+  E_STALE_ASSET_IMAGE: {
+    exitCode: 2,
+    meaning: "the pushed or loaded asset image is not the current bundle of mlpack.lock.json (the command to run is named)",
+  },
+  E_UNSAFE_VALUE: { exitCode: 2, meaning: "a value cannot be written into a Dockerfile safely (line break, bad name)" },
+  E_OUTSIDE_PROJECT: {
+    exitCode: 2,
+    meaning: "a path from mlpack.json leads outside the project (only a path on the command line may)",
+  },
   E_LAYOUT_INVALID: { exitCode: 2, meaning: "the OCI layout is missing or unreadable" },
   E_LAYOUT_TAG_TAKEN: {
     exitCode: 2,

@@ -1,9 +1,11 @@
 {{header}}
 
 # The asset image: a FROM-scratch image holding only the baked caches under {{assetRoot}}.
-FROM {{assetImage}} AS mlpack-assets
+{{assetStage}}
 
 FROM {{base}}
+
+{{wrapper}}
 
 # Assets first: they change only when mlpack.lock.json does, so dependency and code edits never
 # rebuild or re-upload these layers.
@@ -19,4 +21,5 @@ FROM {{base}}
 
 {{code}}
 
+{{entrypoint}}
 {{cmd}}

@@ -47,9 +47,10 @@ describe("stepSummaryMarkdown", () => {
   });
 
   it("escapes pipes inside table cells", () => {
-    const odd = { ...discoverData.assets[0], library: "a|b" };
+    // Library names are slugs (lock-rules), but a target may hold a pipe.
+    const odd = { ...discoverData.assets[0], target: "a|b" };
     const md = stepSummaryMarkdown("discover", { ...discoverData, assets: [odd] }) ?? "";
-    expect(md).toContain("| `nltk` | a\\|b | `/cache/nltk` |");
+    expect(md).toContain("| `nltk` | nltk | `/cache/a\\|b` |");
   });
 
   it("bundle: the image digest and one row per layer", () => {
@@ -112,6 +113,9 @@ describe("stepSummaryMarkdown", () => {
       copies: [{ asset: "nltk", path: "/cache/nltk_data" }],
       code: ["app.py"],
       notes: [],
+      views: { views: [], homes: [] },
+      entrypoint: null,
+      dockerignore: { path: "/p/.dockerignore", action: "created" },
       size: { assetBytes: 10, baseBytes: null, totalBytes: 10, limitBytes: 10 },
     });
     expect(md).toBe(

@@ -24,6 +24,7 @@ export async function runVerify(ctx: CommandContext): Promise<void> {
       command,
       uid: ctx.settings.uid as number,
       tmpSizeMb: ctx.settings.tmpSize as number,
+      timeoutSec: ctx.settings.timeout as number,
       ...(lock ? { lock } : {}),
     },
     { emit: ctx.out.emit, signal: ctx.signal },
