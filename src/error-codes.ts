@@ -49,6 +49,18 @@ export const ERROR_CODES = {
   E_REGISTRY_AUTH: { exitCode: 5, meaning: "registry or AWS authentication failed" },
   E_REGISTRY_UNREACHABLE: { exitCode: 5, meaning: "the registry could not be reached" },
   E_REPOSITORY_NOT_FOUND: { exitCode: 5, meaning: "the repository does not exist (and may not be created)" },
+  E_REGISTRY_TIMEOUT: {
+    exitCode: 5,
+    meaning: "the registry stopped answering within a deadline (the host and the step are named)",
+  },
+  E_REGISTRY_RESPONSE_TOO_LARGE: {
+    exitCode: 5,
+    meaning: "the registry sent a larger answer than any valid one (an endless body is cut off)",
+  },
+  E_REGISTRY_INSECURE: {
+    exitCode: 5,
+    meaning: "the registry sent mlpack to plain http or to another origin; no credentials were sent there",
+  },
   E_INTERRUPTED: { exitCode: 130, meaning: "interrupted (Ctrl-C); what was started was cleaned up" },
 } as const satisfies Record<string, ErrorCodeSpec>;
 

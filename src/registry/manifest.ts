@@ -7,8 +7,9 @@ import { header } from "./http.js";
 import { type RetryContext, withRetry } from "./retry.js";
 
 /**
- * The manifest goes last, once every blob it references exists. HEAD the tag first: when it already
- * names this digest the PUT is skipped, so re-pushing to an immutable tag is not an error.
+ * The manifest goes last, once every blob it references exists. The tag is looked at first (one HEAD): when it
+ * already names this digest there is nothing to push at all, and the PUT is skipped, so re-pushing to an
+ * immutable tag is not an error; when the digest is there under another tag, its blobs are too.
  */
 
 export interface PushManifestOptions {
@@ -60,16 +61,32 @@ export async function tagDigest(
   return got.status === 200 ? sha256(got.body) : undefined;
 }
 
-export async function pushManifest(opts: PushManifestOptions): Promise<"put" | "skipped"> {
+/** Where the registry stands: the tag already names the digest, the digest exists untagged, or neither. */
+export async function manifestState(
+  client: RegistryClient,
+  image: ImageSource,
+  tag: string,
+  retry: RetryContext,
+): Promise<"tagged" | "present" | "absent"> {
+  const existing = await withRetry(() => tagDigest(client, tag, image.manifestMediaType), retry);
+  if (existing === image.manifestDigest) return "tagged";
+  const byDigest = await withRetry(
+    () =>
+      client.send({
+        operation: "manifest-check",
+        method: "HEAD",
+        target: `/v2/${client.repository}/manifests/${image.manifestDigest}`,
+        headers: { accept: image.manifestMediaType },
+        expect: [200, 404],
+      }),
+    retry,
+  );
+  return byDigest.status === 200 ? "present" : "absent";
+}
+
+/** PUTs the manifest under `tag` and confirms the registry stored exactly these bytes. */
+export async function pushManifest(opts: PushManifestOptions): Promise<"put"> {
   const { client, image, tag, emit } = opts;
-  const existing = await withRetry(() => tagDigest(client, tag, image.manifestMediaType), opts.retry);
-  if (existing === image.manifestDigest) {
-    emit({
-      type: "step",
-      message: `Tag ${tag} already points at ${image.manifestDigest}; manifest not re-sent`,
-    });
-    return "skipped";
-  }
   const res = await withRetry(
     () =>
       client.send({
