@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import { RegistryError } from "../errors.js";
 import type { EmitFn } from "../events.js";
-import type { ImageSource } from "../image/types.js";
 import type { RegistryClient } from "./client.js";
 import { header } from "./http.js";
+import { MANIFEST_ACCEPT } from "./media-types.js";
 import { type RetryContext, withRetry } from "./retry.js";
 
 /**
@@ -12,20 +12,22 @@ import { type RetryContext, withRetry } from "./retry.js";
  * immutable tag is not an error; when the digest is there under another tag, its blobs are too.
  */
 
+/** The manifest half of an image: its exact bytes, digest and media type. */
+export interface ManifestBytes {
+  manifest: Uint8Array;
+  manifestDigest: string;
+  manifestMediaType: string;
+}
+
 export interface PushManifestOptions {
   client: RegistryClient;
-  image: ImageSource;
+  image: ManifestBytes;
   tag: string;
   retry: RetryContext;
   emit: EmitFn;
 }
 
-const ACCEPT = [
-  "application/vnd.oci.image.manifest.v1+json",
-  "application/vnd.oci.image.index.v1+json",
-  "application/vnd.docker.distribution.manifest.v2+json",
-  "application/vnd.docker.distribution.manifest.list.v2+json",
-];
+const ACCEPT: readonly string[] = MANIFEST_ACCEPT;
 
 function sha256(bytes: Uint8Array): string {
   return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
@@ -64,7 +66,7 @@ export async function tagDigest(
 /** Where the registry stands: the tag already names the digest, the digest exists untagged, or neither. */
 export async function manifestState(
   client: RegistryClient,
-  image: ImageSource,
+  image: ManifestBytes,
   tag: string,
   retry: RetryContext,
 ): Promise<"tagged" | "present" | "absent"> {

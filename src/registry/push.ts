@@ -5,6 +5,7 @@ import type { Blob, ImageSource } from "../image/types.js";
 import { RegistryClient } from "./client.js";
 import type { Deadlines } from "./http.js";
 import { manifestState, pushManifest } from "./manifest.js";
+import { mapPool } from "./pool.js";
 import { withRetry } from "./retry.js";
 import type { CredentialsProvider, RetryOptions } from "./types.js";
 import { type BlobAction, uploadBlob } from "./upload.js";
@@ -132,9 +133,10 @@ export async function pushImage(opts: PushImageOptions): Promise<PushImageResult
         if (action !== "uploaded") emit({ type: "step", message: `${label} ${blob.digest} ${action}` });
         return { digest: blob.digest, size: blob.size, action };
       });
-    const pushed = await pool(
-      layers.map((blob, i) => () => push(blob, `layer ${i + 1}/${layers.length}`)),
-      Math.max(1, opts.concurrency ?? 4),
+    const pushed = await mapPool(
+      layers,
+      opts.concurrency ?? 4,
+      (blob, i) => push(blob, `layer ${i + 1}/${layers.length}`),
       stop,
     );
     pushed.push(await push(opts.image.config, "config"));
@@ -152,28 +154,4 @@ export async function pushImage(opts: PushImageOptions): Promise<PushImageResult
 function dedupe(blobs: Blob[]): Blob[] {
   const seen = new Set<string>();
   return blobs.filter((b) => !seen.has(b.digest) && seen.add(b.digest));
-}
-
-/** Runs tasks with at most `limit` in flight; the first failure cancels the rest and is rethrown. */
-async function pool<T>(tasks: (() => Promise<T>)[], limit: number, stop: AbortController): Promise<T[]> {
-  const results: T[] = new Array(tasks.length);
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    while (!failure && next < tasks.length) {
-      const i = next++;
-      const task = tasks[i];
-      if (!task) break;
-      try {
-        results[i] = await task();
-      } catch (error) {
-        // Keep the first real failure; the others are only the InterruptedErrors it caused.
-        if (!failure) failure = { error };
-        stop.abort();
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
-  if (failure) throw failure.error;
-  return results;
 }
