@@ -207,7 +207,9 @@ export async function assemble(opts: AssembleOptions): Promise<AssembleResult> {
         [LABEL_APP]: engine ? `${opts.app}@${engine.id}` : app.name,
       },
     });
-    for (const note of [...plan.notes, ...plan.env.notes]) emit({ type: "warning", message: note });
+    // Relabelled layers are the same bytes under the family's name: worth a line, not a warning.
+    for (const note of plan.notes) emit({ type: "step", message: note });
+    for (const note of plan.env.notes) emit({ type: "warning", message: note });
     const tag = opts.tag ?? `sha-${plan.manifestDigest.slice(7, 19)}`;
     const reference = `${target.host}/${repository}@${plan.manifestDigest}`;
 
