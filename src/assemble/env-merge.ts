@@ -1,3 +1,5 @@
+import { joinPathLists, PATH_LIKE } from "../util/path-lists.js";
+
 /**
  * Merging the lock's ENV into the app image's `config.Env` (a list of `K=V`). The app's own variables come
  * first and keep their order; new ones are appended after them. Where both set a variable:
@@ -7,19 +9,6 @@
  *   where the asset image put them;
  * - an always-on Lambda default (HOME=/tmp, …) never replaces what the app set itself.
  */
-
-/** Variables whose value is a `:`-separated search path. */
-export const PATH_LIKE = new Set([
-  "PATH",
-  "LD_LIBRARY_PATH",
-  "PYTHONPATH",
-  "NLTK_DATA",
-  "CLASSPATH",
-  "MANPATH",
-  "PKG_CONFIG_PATH",
-  "XDG_DATA_DIRS",
-  "XDG_CONFIG_DIRS",
-]);
 
 export interface EnvMergeResult {
   env: string[];
@@ -33,11 +22,6 @@ function split(entry: string): [string, string] {
   return i < 0 ? [entry, ""] : [entry.slice(0, i), entry.slice(i + 1)];
 }
 
-function joinPaths(app: string, add: string): string {
-  const have = app.split(":").filter((p) => p !== "");
-  const extra = add.split(":").filter((p) => p !== "" && !have.includes(p));
-  return [...have, ...extra].join(":");
-}
 
 /**
  * @param appEnv the app image's `config.Env`
@@ -70,7 +54,7 @@ export function mergeEnv(
     } else if (was === value) {
       changes.push({ name, action: "kept", value });
     } else if (PATH_LIKE.has(name)) {
-      const joined = joinPaths(was, value);
+      const joined = joinPathLists(was, value);
       set(name, joined);
       changes.push({ name, action: "joined", value: joined, was });
     } else {

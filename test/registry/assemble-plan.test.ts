@@ -3,8 +3,37 @@ import { mergeEnv } from "../../src/assemble/env-merge.js";
 import { type ImageConfig, type PlanImage, planAssembly } from "../../src/assemble/plan.js";
 import { DOCKER, type ImageManifest, OCI } from "../../src/registry/media-types.js";
 import { sha256 } from "../../src/registry/remote.js";
+import { envSatisfies } from "../../src/util/path-lists.js";
+import { checkAgainstLock } from "../../src/verify/lock-check.js";
 
 /** Pure table tests for `assemble`'s plan: the ENV merge, media-type families, diff_ids, history, labels. */
+
+describe("search-path variables after a merge", () => {
+  it.each([
+    ["NLTK_DATA", "/usr/share/nltk_data:/cache/nltk_data", "/cache/nltk_data", true],
+    ["NLTK_DATA", "/usr/share/nltk_data", "/cache/nltk_data", false],
+    ["HF_HOME", "/x:/cache/huggingface", "/cache/huggingface", false],
+    ["PATH", "/a:/b:/c", "/c:/a", true],
+  ])("envSatisfies(%s=%s, needs %s) = %s", (name, actual, expected, ok) => {
+    expect(envSatisfies(name, actual, expected)).toBe(ok);
+  });
+
+  it("verify accepts the joined NLTK_DATA an assembled image carries", () => {
+    const lock = {
+      schemaVersion: 1 as const,
+      runner: "local" as const,
+      image: null,
+      command: [],
+      assetRoot: "/cache",
+      assets: [{ id: "nltk", library: "nltk", source: "~/nltk_data", target: "nltk_data", env: { NLTK_DATA: "/cache/nltk_data" }, files: 1, bytes: 1, digest: `sha256:${"a".repeat(64)}` }],
+      skipped: [],
+    };
+    expect(checkAgainstLock(lock, { NLTK_DATA: "/usr/share/nltk_data:/cache/nltk_data" }, {}).findings).toEqual([]);
+    expect(checkAgainstLock(lock, { NLTK_DATA: "/usr/share/nltk_data" }, {}).findings).toEqual([
+      expect.objectContaining({ kind: "wrong-env", variable: "NLTK_DATA" }),
+    ]);
+  });
+});
 
 describe("mergeEnv", () => {
   it.each([
