@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { ensureData, PROJECT, SPEC } from "./data.mjs";
 import { BENCH_DIR, sh } from "./measure.mjs";
 import { cleanUpRegistry } from "./registry.mjs";
+import { scenarioAssemble } from "./scenarios-assemble.mjs";
 import { markdownTable, summarize, sumRow, targetLines, targets } from "./report.mjs";
 import {
   cleanUpDocker,
@@ -84,6 +85,7 @@ async function main() {
     if (want("repush") && lastRepo) raw.push(...(await scenarioRepush(lastRepo)).rows);
     if (want("discover")) raw.push(...(await scenarioDiscover()).rows);
     for (const area of AREAS) if (want(area.name)) raw.push(...(await area.scenario()).rows);
+    if (want("assemble")) raw.push(...(await scenarioAssemble()).rows);
   } finally {
     env.cleanup = { docker: await cleanUpDocker(), registry: await cleanUpRegistry() };
   }

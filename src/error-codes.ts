@@ -19,6 +19,10 @@ export const ERROR_CODES = {
     exitCode: 1,
     meaning: "a staged file changed (or was swapped for a link) while mlpack read it; nothing was committed",
   },
+  E_LAMBDA_RULES: {
+    exitCode: 1,
+    meaning: "`verify --static` / `assemble`: the image breaks a Lambda deploy-time rule (each finding names it)",
+  },
   E_DOCKER_LOAD: { exitCode: 1, meaning: "the Docker engine refused the asset image on `bundle --load`" },
   E_INTERNAL: { exitCode: 1, meaning: "an internal error with a known cause" },
   E_UNEXPECTED: { exitCode: 1, meaning: "a bug in mlpack: rerun with --verbose and report the stack" },
@@ -58,6 +62,19 @@ export const ERROR_CODES = {
   E_IS_DIRECTORY: { exitCode: 2, meaning: "a file path the user gave is a directory" },
   E_NOT_DIRECTORY: { exitCode: 2, meaning: "a folder path the user gave is a file, or its parent is" },
   E_UNSUPPORTED_NAME: { exitCode: 2, meaning: "a file name is not valid UTF-8 (the path is named, escaped)" },
+  E_BAD_REFERENCE: { exitCode: 2, meaning: "an image reference is malformed or names no registry where one is needed" },
+  E_MEDIA_TYPE: {
+    exitCode: 2,
+    meaning: "`assemble`: a layer has no type in the app manifest's family (e.g. uncompressed under Docker v2s2)",
+  },
+  E_MULTI_PLATFORM: {
+    exitCode: 2,
+    meaning: "the image is a multi-platform index and no --platform picks one (Lambda takes a single image)",
+  },
+  E_ASSET_IMAGE_STALE: {
+    exitCode: 2,
+    meaning: "`assemble`: the asset image was built from another mlpack.lock.json than the one here",
+  },
   E_PATH_NOT_FOUND: { exitCode: 2, meaning: "a path the user gave does not exist" },
   // 3, 4, 5, 130
   E_DOCKER_UNAVAILABLE: { exitCode: 3, meaning: "the Docker engine cannot be reached" },
@@ -66,6 +83,18 @@ export const ERROR_CODES = {
   E_REGISTRY_AUTH: { exitCode: 5, meaning: "registry or AWS authentication failed" },
   E_REGISTRY_UNREACHABLE: { exitCode: 5, meaning: "the registry could not be reached" },
   E_REPOSITORY_NOT_FOUND: { exitCode: 5, meaning: "the repository does not exist (and may not be created)" },
+  E_REGISTRY_TIMEOUT: {
+    exitCode: 5,
+    meaning: "the registry stopped answering within a deadline (the host and the step are named)",
+  },
+  E_REGISTRY_RESPONSE_TOO_LARGE: {
+    exitCode: 5,
+    meaning: "the registry sent a larger answer than any valid one (an endless body is cut off)",
+  },
+  E_REGISTRY_INSECURE: {
+    exitCode: 5,
+    meaning: "the registry sent mlpack to plain http or to another origin; no credentials were sent there",
+  },
   E_INTERRUPTED: { exitCode: 130, meaning: "interrupted (Ctrl-C); what was started was cleaned up" },
 } as const satisfies Record<string, ErrorCodeSpec>;
 

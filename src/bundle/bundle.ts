@@ -15,10 +15,9 @@ import { lockDigest } from "../lock/lock-digest.js";
 import { newestCtime, readStageStamp, writeStageStamp } from "../lock/stage-stamp.js";
 import { digestTree } from "../lock/tree-digest.js";
 
-/** Labels on every asset image: which lock it came from and which mlpack built it. */
-export const LABEL_LOCK_DIGEST = "dev.mlpack.lock-digest";
-export const LABEL_VERSION = "dev.mlpack.version";
-export const LABEL_ASSET_ROOT = "dev.mlpack.asset-root";
+import { LABEL_ASSET_ROOT, LABEL_LOCK_DIGEST, LABEL_VERSION } from "./labels.js";
+
+export { LABEL_ASSET_ROOT, LABEL_LOCK_DIGEST, LABEL_VERSION };
 
 export interface BundleOptions {
   lock: Lock;

@@ -1,6 +1,14 @@
 import type { z } from "zod";
 import { formatBytes } from "./format.js";
-import type { BundleData, DiscoverData, DockerfileData, InitData, PushData } from "./results/index.js";
+import type {
+  AssembleData,
+  BundleData,
+  DiscoverData,
+  DockerfileData,
+  InitData,
+  PushData,
+  VerifyStaticData,
+} from "./results/index.js";
 import { isResultCommand, RESULT_SCHEMAS } from "./results/index.js";
 
 /** A Markdown table cell: pipes escaped and newlines flattened, so one value never breaks the row. */
@@ -94,6 +102,14 @@ function init(d: InitData): string {
   return `### mlpack init\n\nWrote ${d.files.map((f) => code(f.path)).join(", ")}.`;
 }
 
+function assemble(d: AssembleData): string {
+  return [
+    "### mlpack assemble",
+    "",
+    `${code(d.reference)} (tag ${code(d.tag)}): ${d.layers.length} blobs; uploaded ${formatBytes(d.bytes.uploaded)}, mounted ${formatBytes(d.bytes.mounted)}, already there ${formatBytes(d.bytes.skipped)}.`,
+  ].join("\n");
+}
+
 /**
  * The GitHub Actions job-summary section for a command's result (the `data` given to `Output.result`), or
  * undefined when the command has none or the data is not what its result schema says.
@@ -123,6 +139,14 @@ export function stepSummaryMarkdown(command: string, data: object): string | und
     case "init":
       text = init(value as InitData);
       break;
+    case "assemble":
+      text = assemble(value as AssembleData);
+      break;
+    case "verify-static": {
+      const v = value as VerifyStaticData;
+      text = `### mlpack verify --static\n\n${code(v.image)} passes Lambda's deploy-time rules: ${v.layers.length} layers, ${formatBytes(v.uncompressedBytes)} uncompressed.`;
+      break;
+    }
   }
   return `${text}\n`;
 }

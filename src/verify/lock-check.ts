@@ -3,6 +3,7 @@ import { assetEnvValue } from "../dockerfile/env-block.js";
 import { assetDir } from "../dockerfile/wrapper.js";
 import type { Lock } from "../lock/lock.js";
 import { lockDigest } from "../lock/lock-digest.js";
+import { envSatisfies } from "../util/path-lists.js";
 import type { Finding } from "./diagnose.js";
 
 export interface LockCheck {
@@ -49,7 +50,7 @@ export function checkAgainstLock(
           asset: asset.id,
           message: `${variable} is not set in the image; asset ${asset.id} needs ${variable}=${expected}`,
         });
-      } else if (actual !== expected) {
+      } else if (!envSatisfies(variable, actual, expected)) {
         findings.push({
           kind: "wrong-env",
           severity,

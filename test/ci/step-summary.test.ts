@@ -83,6 +83,7 @@ describe("stepSummaryMarkdown", () => {
     const md =
       stepSummaryMarkdown("push", {
         reference: `127.0.0.1:5000/demo/assets@${D("d")}`,
+        imageUri: `127.0.0.1:5000/demo/assets@${D("d")}`,
         digest: D("d"),
         registry: "127.0.0.1:5000",
         repository: "demo/assets",
