@@ -92,7 +92,7 @@ describe("loadConfigFile", () => {
   it.each([
     ['{"discover": {"imagee": "x"}}', /unknown key "discover\.imagee"/],
     ['{"discovery": {}}', /unknown key "discovery"/],
-    ['{"push": {"concurrency": "4"}}', /key "push\.concurrency" must be number/],
+    ['{"push": {"concurrency": "4"}}', /key "push\.concurrency" must be a whole number from 1 to 64, got "4"/],
     [
       '{"bundle": {"compression": "zstd"}}',
       /key "bundle\.compression" must be one of "auto", "gzip", "stored", "none"/,
