@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { type Blob, type ImageSource, MediaType } from "../../../src/image/types.js";
+import { trackRepository } from "../../support/cleanup.js";
 
 /** Small in-memory images for push tests: random layer bytes, a config JSON and an OCI manifest. */
 
@@ -60,6 +61,7 @@ export function randomImage(sizes: number[]): TestImage {
   return makeImage(sizes.map((n) => randomBytes(n)));
 }
 
+/** A fresh repository name; what is pushed to it is deleted when the test file ends (support/cleanup.ts). */
 export function uniqueRepo(prefix: string): string {
-  return `mlpack-test/${prefix}-${randomBytes(4).toString("hex")}`;
+  return trackRepository(`mlpack-test/${prefix}-${randomBytes(4).toString("hex")}`);
 }
