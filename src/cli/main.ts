@@ -165,6 +165,11 @@ function commanderUsage(
   // `mlpack help [command]` exits 0; bare `mlpack` (help shown because a command is missing) exits 1.
   if (error.code === "commander.help" && error.exitCode === 0) return undefined;
   if (error.code === "commander.help") {
+    // `mlpack help bogus` lands here too: commander shows the program's help for an unknown name.
+    const words = argv.slice(2).filter((w) => !w.startsWith("-"));
+    if (words[0] === "help" && words[1] !== undefined) {
+      return new UsageError(`unknown command '${words[1]}'`, { code: "E_USAGE", hint: "Run `mlpack --help` for usage." });
+    }
     return new UsageError("no command given", {
       code: "E_USAGE",
       hint: "Run `mlpack --help` for the commands, e.g. `mlpack discover --runner local -- python app.py`.",

@@ -28,6 +28,27 @@ const MISTAKES: Mistake[] = [
   { name: "no arguments at all", args: [], exit: 2, code: "E_USAGE", names: ["no command given", "mlpack --help"] },
   { name: "an unknown subcommand", args: ["deploy"], exit: 2, code: "E_USAGE", names: ["'deploy'", "mlpack --help"] },
   {
+    name: "help for an unknown subcommand",
+    args: ["help", "deploy"],
+    exit: 2,
+    code: "E_USAGE",
+    names: ["'deploy'", "mlpack --help"],
+  },
+  {
+    name: "a flag without its value",
+    args: ["discover", "--runner"],
+    exit: 2,
+    code: "E_USAGE",
+    names: ["--runner", "mlpack discover --help"],
+  },
+  {
+    name: "an argument the command does not take",
+    args: ["bundle", "mlpack.lock.json"],
+    exit: 2,
+    code: "E_USAGE",
+    names: ["'bundle'", "mlpack bundle --help"],
+  },
+  {
     name: "an unknown flag",
     args: ["bundle", "--compresion", "gzip"],
     exit: 2,
