@@ -1,4 +1,4 @@
-import { Command, CommanderError, Help, Option } from "commander";
+import { Command, type CommanderError, Help, Option } from "commander";
 import { parseNumberSetting, type SectionValues } from "../config/resolve.js";
 import { envName, numberRule, SETTINGS, type SectionName, type SettingSpec } from "../config/settings.js";
 import { COMMANDS, type CommandSpec } from "./commands/index.js";
@@ -211,4 +211,3 @@ function shellWord(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-export { CommanderError };
