@@ -123,5 +123,6 @@ await describeReal(["docker", "pythonImage", "registry"], "--json documents of a
     expect(config.error.message).toContain('"bundle.colour"');
     const noLock = await useTempProject();
     await expectError(["bundle"], noLock.dir, 2, "E_NO_LOCK");
-  });
+    // Two docker discovers and two bundles: on a loaded 2-core machine that outlasts the default 120 s.
+  }, 300_000);
 });
