@@ -14,7 +14,7 @@ const pkg = JSON.parse(await readFile(new URL("../package.json", import.meta.url
 // Every setting, global ones included, can come from its MLPACK_* variable.
 const FLAG_ONLY = new Set();
 
-const EXIT_MEANINGS = [
+const EXIT_MEANINGS = new Map([
   [0, "ok"],
   [1, "a check failed (drift, verify), the environment got in the way (full disk, busy project), or a bug"],
   [2, "usage or config error: a flag, mlpack.json, the lock or a path you gave"],
@@ -22,7 +22,7 @@ const EXIT_MEANINGS = [
   [4, "the model command failed"],
   [5, "registry, S3 or auth error"],
   [130, "interrupted (Ctrl-C)"],
-];
+]);
 
 const cell = (s) => String(s).replace(/\|/g, "\\|").replace(/\n/g, " ");
 const row = (cells) => `| ${cells.map(cell).join(" | ")} |`;
@@ -76,7 +76,22 @@ function commandSection(sub) {
 
 const program = buildProgram(pkg.version, () => {});
 const globals = program.options.filter((o) => o.long !== "--version").map((o) => optionRow("global", o));
-const exitRows = EXIT_MEANINGS.map(([code, meaning]) => [String(code), meaning]);
+// The exit codes are exactly 0 and those of the error codes mlpack emits (the registry decides every exit code).
+const emitted = [0, ...new Set(Object.values(ERROR_CODES).map((spec) => spec.exitCode))].sort((a, b) => a - b);
+const unexplained = emitted.filter((code) => !EXIT_MEANINGS.has(code));
+const unused = [...EXIT_MEANINGS.keys()].filter((code) => !emitted.includes(code));
+if (unexplained.length > 0 || unused.length > 0) {
+  process.stderr.write(
+    `gen-cli-docs: exit codes without a meaning: [${unexplained}]; meanings no error code uses: [${unused}]\n`,
+  );
+  process.exit(1);
+}
+const codesFor = (exit) =>
+  Object.entries(ERROR_CODES)
+    .filter(([, spec]) => spec.exitCode === exit)
+    .map(([code]) => `\`${code}\``)
+    .join(", ");
+const exitRows = emitted.map((code) => [String(code), EXIT_MEANINGS.get(code), code === 0 ? "" : codesFor(code)]);
 const errorRows = Object.entries(ERROR_CODES).map(([code, spec]) => [`\`${code}\``, String(spec.exitCode), spec.meaning]);
 const doc = [
   "# mlpack command reference",
@@ -99,7 +114,7 @@ const doc = [
   ...program.commands.map(commandSection),
   "## Exit codes",
   "",
-  table(["Exit code", "Meaning"], exitRows),
+  table(["Exit code", "Meaning", "Error codes"], exitRows),
   "",
   "## Error codes",
   "",

@@ -10,7 +10,6 @@ export interface ErrorCodeSpec {
 
 export const ERROR_CODES = {
   // 1: a check failed, the environment got in the way, or a bug
-  E_CHECK_FAILED: { exitCode: 1, meaning: "a check the user asked for failed" },
   E_LOCK_DRIFT: { exitCode: 1, meaning: "`discover --check`: mlpack.lock.json is out of date" },
   E_VERIFY_FAILED: { exitCode: 1, meaning: "`verify`: the image failed to load its assets like Lambda would" },
   E_NO_SPACE: { exitCode: 1, meaning: "a disk filled up; the folder is named, nothing half-written is kept" },

@@ -35,12 +35,21 @@ export class MlpackError extends Error {
   }
 }
 
-/** A check the user asked for failed: lock drift, verify. Exit 1. */
+/** A check the user asked for failed: lock drift, verify. Exit 1. Each check names its own code. */
 export class CheckFailedError extends MlpackError {
   protected static override readonly defaultExitCode: number = 1;
-  constructor(message: string, options: MlpackErrorOptions = {}) {
-    super(message, { code: "E_CHECK_FAILED", ...options });
+  constructor(message: string, options: MlpackErrorOptions & { code: string }) {
+    super(message, options);
   }
+}
+
+/** `details` for the JSON error document: a class's structured fields plus whatever the thrower added. */
+function mergeDetails(fields: Record<string, unknown>, extra: unknown): Record<string, unknown> {
+  return typeof extra === "object" && extra !== null && !Array.isArray(extra)
+    ? { ...fields, ...(extra as Record<string, unknown>) }
+    : extra === undefined
+      ? fields
+      : { ...fields, extra };
 }
 
 /** Bad flags, bad mlpack.json, missing inputs. Exit 2. */
@@ -80,7 +89,12 @@ export class ModelCommandError extends MlpackError {
     details: { commandExitCode: number | null; outputTail: string },
     options: MlpackErrorOptions = {},
   ) {
-    super(message, { code: "E_MODEL_COMMAND", ...options });
+    // --json carries what the human output shows: the command's exit code and the tail of its output.
+    super(message, {
+      code: "E_MODEL_COMMAND",
+      ...options,
+      details: mergeDetails({ ...details }, options.details),
+    });
     this.commandExitCode = details.commandExitCode;
     this.outputTail = details.outputTail;
   }
@@ -98,7 +112,18 @@ export class RegistryError extends MlpackError {
     message: string,
     options: MlpackErrorOptions & { registryCode?: string; status?: number; retryable?: boolean } = {},
   ) {
-    super(message, { code: "E_REGISTRY", ...options });
+    super(message, {
+      code: "E_REGISTRY",
+      ...options,
+      details: mergeDetails(
+        {
+          ...(options.registryCode === undefined ? {} : { registryCode: options.registryCode }),
+          ...(options.status === undefined ? {} : { status: options.status }),
+          retryable: options.retryable ?? false,
+        },
+        options.details,
+      ),
+    });
     this.registryCode = options.registryCode;
     this.status = options.status;
     this.retryable = options.retryable ?? false;
@@ -123,7 +148,14 @@ export class NoSpaceError extends MlpackError {
   readonly path: string;
   readonly neededBytes: number | undefined;
   constructor(message: string, options: MlpackErrorOptions & { path: string; neededBytes?: number }) {
-    super(message, { code: "E_NO_SPACE", ...options });
+    super(message, {
+      code: "E_NO_SPACE",
+      ...options,
+      details: mergeDetails(
+        { path: options.path, ...(options.neededBytes === undefined ? {} : { neededBytes: options.neededBytes }) },
+        options.details,
+      ),
+    });
     this.path = options.path;
     this.neededBytes = options.neededBytes;
   }

@@ -3,7 +3,8 @@
  * The CLI decides how to render them (bars on a TTY, plain lines in CI, nothing under --json).
  */
 export type MlpackEvent =
-  | { type: "step"; message: string }
+  /** `notice`: the user must see it even under --quiet (e.g. a container kept by --keep). */
+  | { type: "step"; message: string; notice?: boolean }
   | { type: "warning"; message: string; path?: string }
   | { type: "log"; stream: "stdout" | "stderr"; text: string }
   | { type: "progress"; id: string; label: string; done: number; total?: number; unit: "bytes" | "items" }

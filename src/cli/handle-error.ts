@@ -18,7 +18,11 @@ export function handleError(error: unknown, out: Output): number {
     out.errorJson({ ok: false, error: { code, message, ...(hint ? { hint } : {}), ...details } });
     return exitCode;
   }
-  const lines = [`${out.chalk.red("error:")} ${message}`];
+  const lines: string[] = [];
+  // Under --quiet the model command's output was not streamed, so the tail the hint points at comes first.
+  const tail = known ? outputTail(error.details) : undefined;
+  if (out.quiet && tail) lines.push("--- output of the command (last lines):", tail.trimEnd());
+  lines.push(`${out.chalk.red("error:")} ${message}`);
   if (hint) lines.push(`${out.chalk.dim("hint:")} ${hint}`);
   if (out.verbose && error instanceof Error) {
     let cause: unknown = error;
@@ -29,4 +33,10 @@ export function handleError(error: unknown, out: Output): number {
   }
   out.errorText(lines.join("\n"));
   return exitCode;
+}
+
+function outputTail(details: unknown): string | undefined {
+  if (typeof details !== "object" || details === null) return undefined;
+  const tail = (details as { outputTail?: unknown }).outputTail;
+  return typeof tail === "string" && tail.length > 0 ? tail : undefined;
 }

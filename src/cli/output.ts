@@ -50,7 +50,8 @@ export class Output {
         this.warn(event.message);
         return;
       case "step":
-        if (!this.quiet && !this.json) this.info(event.message);
+        if (event.notice) this.notice(event.message);
+        else this.info(event.message);
         return;
       case "log":
         // The model command's own output goes to stderr, also under --json (stdout stays one document).
@@ -65,8 +66,19 @@ export class Output {
     }
   };
 
+  /** Progress and advice ("Next: …") for people reading along: stderr, never under --quiet or --json. */
   info(message: string): void {
     if (this.quiet || this.json) return;
+    this.progress?.clear();
+    this.opts.stderr.write(`${message}\n`);
+  }
+
+  /**
+   * A fact the user must learn even under --quiet (e.g. that a container was kept for them): stderr, not
+   * under --json, where the command's result or error document carries it instead.
+   */
+  notice(message: string): void {
+    if (this.json) return;
     this.progress?.clear();
     this.opts.stderr.write(`${message}\n`);
   }
@@ -76,7 +88,7 @@ export class Output {
     if (this.quiet) return;
     this.progress?.clear();
     if (this.opts.env.GITHUB_ACTIONS === "true") {
-      this.opts.stderr.write(`::warning::${message.replace(/\r?\n/g, "%0A")}\n`);
+      this.opts.stderr.write(`${workflowCommand("warning", message)}\n`);
     } else {
       this.opts.stderr.write(`${this.chalk.yellow("warning:")} ${message}\n`);
     }
@@ -124,6 +136,30 @@ export class Output {
   close(): void {
     this.progress?.finish();
   }
+}
+
+/**
+ * A GitHub Actions workflow command (`::warning title=…::message`), escaped as the runner expects: in the
+ * message `%`, CR and LF become `%25`, `%0D`, `%0A`; property values also escape `:` and `,`
+ * (actions/toolkit `command.ts`), so a hostile file name cannot end the annotation or start another command.
+ */
+export function workflowCommand(
+  command: string,
+  message: string,
+  properties: Record<string, string> = {},
+): string {
+  const props = Object.entries(properties)
+    .map(([key, value]) => `${key}=${escapeProperty(value)}`)
+    .join(",");
+  return `::${command}${props ? ` ${props}` : ""}::${escapeData(message)}`;
+}
+
+function escapeData(text: string): string {
+  return text.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+}
+
+function escapeProperty(text: string): string {
+  return escapeData(text).replace(/:/g, "%3A").replace(/,/g, "%2C");
 }
 
 export function isCi(env: NodeJS.ProcessEnv): boolean {

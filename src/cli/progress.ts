@@ -1,4 +1,5 @@
 import type { MlpackEvent } from "../events.js";
+import { escapeName } from "../util/names.js";
 import { formatBytes } from "./format.js";
 
 type ProgressEvent = Extract<MlpackEvent, { type: "progress" | "progress-end" }>;
@@ -67,21 +68,67 @@ export class ProgressRenderer {
     const now = Date.now();
     if (!force && now - this.lastDraw < 100) return;
     this.lastDraw = now;
-    const parts = [...this.bars.values()].map(describe);
+    const parts = [...this.bars.values()].map(barText);
     this.clear();
     if (parts.length === 0) return;
-    const columns = (this.out as { columns?: number }).columns ?? 100;
-    this.out.write(parts.join(" | ").slice(0, columns - 1));
+    // Read on every draw: the terminal may have been resized. The last column stays free so the cursor
+    // never wraps to a new line (the next \r would then clear the wrong one).
+    const columns = (this.out as { columns?: number }).columns;
+    this.out.write(fitLine(parts, (columns && columns > 1 ? columns : 80) - 1));
     this.lineShown = true;
   }
 }
 
-function describe(bar: Bar): string {
+interface BarText {
+  label: string;
+  stats: string;
+}
+
+function barText(bar: Bar): BarText {
+  const label = escapeName(bar.label);
   const seconds = Math.max((Date.now() - bar.started) / 1000, 0.001);
-  if (bar.unit === "items") {
-    return `${bar.label}: ${bar.done}${bar.total === undefined ? "" : `/${bar.total}`}`;
-  }
+  if (bar.unit === "items") return { label, stats: `${bar.done}${bar.total === undefined ? "" : `/${bar.total}`}` };
   const pct = bar.total ? ` ${Math.floor((bar.done / bar.total) * 100)}%` : "";
   const total = bar.total === undefined ? "" : `/${formatBytes(bar.total)}`;
-  return `${bar.label}: ${formatBytes(bar.done)}${total}${pct} ${formatBytes(bar.done / seconds)}/s`;
+  return { label, stats: `${formatBytes(bar.done)}${total}${pct} ${formatBytes(bar.done / seconds)}/s` };
+}
+
+function describe(bar: Bar): string {
+  const { label, stats } = barText(bar);
+  return `${label}: ${stats}`;
+}
+
+const length = (text: string): number => [...text].length;
+
+/** "hugg…face: 12 MiB/40 MiB": the label shortened in the middle, the numbers kept. */
+function shorten(label: string, max: number): string {
+  const chars = [...label];
+  if (chars.length <= max) return label;
+  if (max <= 1) return "…".slice(0, Math.max(max, 0));
+  const head = Math.ceil((max - 1) / 2);
+  return `${chars.slice(0, head).join("")}…${chars.slice(chars.length - (max - 1 - head)).join("")}`;
+}
+
+const MIN_LABEL = 8;
+
+/**
+ * One status line of at most `width` characters for every running task: labels shortened before numbers,
+ * and when even that does not fit, the newest tasks that do, after a "+N more" count.
+ */
+export function fitLine(bars: readonly BarText[], width: number): string {
+  const join = (list: readonly BarText[]) => list.map((b) => `${b.label}: ${b.stats}`).join(" | ");
+  const full = join(bars);
+  if (length(full) <= width) return full;
+  for (let keep = bars.length; keep >= 1; keep -= 1) {
+    const shown = bars.slice(bars.length - keep);
+    const prefix = keep < bars.length ? `+${bars.length - keep} more | ` : "";
+    const room = width - length(prefix) - 3 * (keep - 1);
+    const perBar = Math.floor(room / keep);
+    const fits = shown.every((b) => perBar - length(b.stats) - 2 >= Math.min(MIN_LABEL, length(b.label)));
+    if (!fits && keep > 1) continue;
+    const line = prefix + shown.map((b) => `${shorten(b.label, perBar - length(b.stats) - 2)}: ${b.stats}`).join(" | ");
+    if (length(line) <= width) return line;
+  }
+  // A terminal narrower than one task's numbers: cut the end.
+  return [...full].slice(0, Math.max(width, 0)).join("");
 }

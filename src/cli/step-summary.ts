@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { escapeName } from "../util/names.js";
 import { formatBytes } from "./format.js";
 import type {
   AssembleData,
@@ -11,9 +12,30 @@ import type {
 } from "./results/index.js";
 import { isResultCommand, RESULT_SCHEMAS } from "./results/index.js";
 
-/** A Markdown table cell: pipes escaped and newlines flattened, so one value never breaks the row. */
+/*
+ * Values in the summary come from the user's project and from containers (file names, image names), so each
+ * is escaped for where it lands: control characters as visible escapes (util/names), Markdown and HTML
+ * syntax inert in text, code spans fenced so no backtick can close them, and pipes escaped in table cells
+ * (GFM removes that escape before parsing the cell, code spans included).
+ */
+
+/** Plain text: control characters escaped, and the punctuation that could start Markdown or HTML. */
+export function mdText(value: string | number): string {
+  return escapeName(String(value)).replace(/[\\`*_[\]<>#!~&$]/g, (c) => `\\${c}`);
+}
+
+/** A code span that shows `value` literally: the fence is longer than any run of backticks inside. */
+export function mdCode(value: string): string {
+  const text = escapeName(value);
+  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = "`".repeat(longest + 1);
+  const pad = text.startsWith("`") || text.endsWith("`") ? " " : "";
+  return `${fence}${pad}${text}${pad}${fence}`;
+}
+
+/** A table cell: text made safe by mdText/mdCode, pipes escaped, so one value never breaks the row. */
 function cell(value: string | number): string {
-  return String(value).replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+  return String(value).replace(/\|/g, "\\|");
 }
 
 function table(headers: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
@@ -21,9 +43,7 @@ function table(headers: readonly string[], rows: readonly (readonly (string | nu
   return [line(headers), line(headers.map(() => "---")), ...rows.map(line)].join("\n");
 }
 
-function code(value: string): string {
-  return `\`${value.replace(/`/g, "'")}\``;
-}
+const code = mdCode;
 
 function discover(d: DiscoverData): string {
   const root = d.lock.assetRoot;
@@ -35,7 +55,7 @@ function discover(d: DiscoverData): string {
           ["Asset", "Library", "Target", "Files", "Size", "Bytes"],
           d.assets.map((a) => [
             code(a.id),
-            a.library,
+            mdText(a.library),
             code(`${root}/${a.target}`),
             a.files,
             formatBytes(a.bytes),
@@ -65,7 +85,7 @@ function bundle(d: BundleData): string {
       ["Layer", "Asset", "Files", "Uncompressed", "Compressed", "Digest"],
       d.layers.map((l) => [
         code(l.title),
-        l.assetId,
+        mdText(l.assetId),
         l.files,
         formatBytes(l.uncompressedSize),
         formatBytes(l.size),
@@ -95,7 +115,7 @@ function push(d: PushData): string {
 function dockerfile(d: DockerfileData): string {
   const where = d.output ? `Wrote ${code(d.output)}` : "Generated a Dockerfile";
   const from = d.assetImage ? `from ${code(d.assetImage.from)}` : "without assets (for `mlpack assemble`)";
-  return `### mlpack dockerfile\n\n${where} (${d.target}) ${from}: ${d.copies.length} asset COPY lines, ${Object.keys(d.env).length} ENV variables, ${formatBytes(d.size.totalBytes)} in total.`;
+  return `### mlpack dockerfile\n\n${where} (${mdText(d.target)}) ${from}: ${d.copies.length} asset COPY lines, ${Object.keys(d.env).length} ENV variables, ${formatBytes(d.size.totalBytes)} in total.`;
 }
 
 function init(d: InitData): string {

@@ -2,7 +2,14 @@ import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { ConfigError, UsageError } from "../errors.js";
-import { envName, SETTINGS, type SectionName, type SettingSpec } from "./settings.js";
+import {
+  envName,
+  numberAllowed,
+  numberRule,
+  SETTINGS,
+  type SectionName,
+  type SettingSpec,
+} from "./settings.js";
 import { checkConfigFile, checkSetting } from "./validate.js";
 
 export type SettingValue = string | number | boolean | string[];
@@ -15,8 +22,13 @@ function valueSchema(spec: SettingSpec): z.ZodType {
   switch (spec.kind) {
     case "string":
       return z.string();
-    case "number":
-      return z.number().finite().nonnegative();
+    case "number": {
+      let n = z.number().finite();
+      if (spec.integer) n = n.int();
+      if (spec.min !== undefined) n = n.min(spec.min);
+      if (spec.max !== undefined) n = n.max(spec.max);
+      return n;
+    }
     case "boolean":
       return z.boolean();
     case "list":
@@ -85,9 +97,49 @@ export async function loadConfigFile(path: string, explicit: boolean): Promise<C
     const valid = section ? validKeys(section) : Object.keys(SETTINGS).join(", ");
     throw new ConfigError(`${path}: unknown key "${key}"`, { hint: `Valid keys here: ${valid}.` });
   }
-  throw new ConfigError(`${path}: key "${base}" ${describeIssue(issue)}`, {
-    hint: `See \`mlpack ${String(issue.path[0] ?? "")} --help\` for the expected value.`,
+  const spec = settingAt(issue.path);
+  const rule = spec?.kind === "number" ? `must be ${numberRule(spec)}` : describeIssue(issue);
+  const got = valueAt(raw, issue.path);
+  const shown = got === undefined ? "" : `, got ${truncate(JSON.stringify(got), 60)}`;
+  throw new ConfigError(`${path}: key "${base}" ${rule}${shown}`, {
+    hint: withRangeHint(spec, `See \`mlpack ${String(issue.path[0] ?? "")} --help\` for the expected value.`),
   });
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let value = root;
+  for (const key of path) {
+    if (typeof value !== "object" || value === null) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** The setting a config issue's path names (["verify", "uid"]), when it names one. */
+function settingAt(path: readonly PropertyKey[]): SettingSpec | undefined {
+  const [section, key] = path;
+  if (typeof section !== "string" || typeof key !== "string" || !Object.hasOwn(SETTINGS, section)) return undefined;
+  return SETTINGS[section as SectionName].find((s) => s.key === key);
+}
+
+function withRangeHint(spec: SettingSpec | undefined, hint: string): string {
+  return spec?.rangeHint ? `${spec.rangeHint} ${hint}` : hint;
+}
+
+/**
+ * A number typed on the command line or in an MLPACK_* variable, checked against the setting's rule.
+ * `label` names the user's input exactly as typed: `--timeout 0` or `MLPACK_VERIFY_UID=0`.
+ */
+export function parseNumberSetting(spec: SettingSpec, label: string, raw: string, hint: string): number {
+  const n = raw.trim() === "" ? Number.NaN : Number(raw);
+  if (!numberAllowed(spec, n)) {
+    throw new UsageError(`${label}: expected ${numberRule(spec)}`, { hint: withRangeHint(spec, hint) });
+  }
+  return n;
 }
 
 function validKeys(section: SectionName): string {
@@ -109,12 +161,8 @@ export function parseEnvValue(spec: SettingSpec, name: string, raw: string): Set
   switch (spec.kind) {
     case "string":
       return raw;
-    case "number": {
-      const n = Number(raw);
-      if (raw.trim() === "" || !Number.isFinite(n) || n < 0)
-        throw new UsageError(`${name}=${raw} is not a number`);
-      return n;
-    }
+    case "number":
+      return parseNumberSetting(spec, `${name}=${raw}`, raw, `Set ${name} to ${numberRule(spec)}, or unset it.`);
     case "boolean":
       if (/^(1|true|yes|on)$/i.test(raw)) return true;
       if (/^(0|false|no|off)?$/i.test(raw)) return false;

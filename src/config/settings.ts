@@ -17,6 +17,18 @@ export interface SettingSpec {
   inConfig?: boolean;
   /** Also accept --no-<flag> to turn a default-on boolean off. */
   negatable?: boolean;
+  /**
+   * kind "number": the accepted range, inclusive. Every number setting has both bounds (a test enforces it),
+   * checked the same way for the flag, the MLPACK_* variable and the mlpack.json key.
+   */
+  min?: number;
+  max?: number;
+  /** kind "number": whole numbers only. */
+  integer?: boolean;
+  /** kind "number": what the number counts, for help and errors ("seconds", "MB"). */
+  unit?: string;
+  /** Advice added to the error when a value is refused (e.g. why uid 0 is not allowed). */
+  rangeHint?: string;
 }
 
 export type SectionName =
@@ -38,6 +50,12 @@ const ASSET_ROOT: SettingSpec = {
   kind: "string",
   default: "/cache",
 };
+
+/**
+ * Timeouts: positive and at most a day (Node's timers overflow past 2^31 ms, ~24.8 days, and fire at once;
+ * no model run or verify needs more than a day).
+ */
+const TIMEOUT_RANGE = { min: 1, max: 86_400, unit: "seconds" } as const;
 
 export const SETTINGS: Record<SectionName, readonly SettingSpec[]> = {
   global: [
@@ -134,6 +152,7 @@ export const SETTINGS: Record<SectionName, readonly SettingSpec[]> = {
       description: "stop the command after this many seconds",
       kind: "number",
       default: 3600,
+      ...TIMEOUT_RANGE,
     },
     {
       key: "include",
@@ -244,6 +263,9 @@ export const SETTINGS: Record<SectionName, readonly SettingSpec[]> = {
       description: "blobs uploaded at once",
       kind: "number",
       default: 4,
+      min: 1,
+      max: 64,
+      integer: true,
     },
   ],
   dockerfile: [
@@ -322,13 +344,29 @@ export const SETTINGS: Record<SectionName, readonly SettingSpec[]> = {
     },
   ],
   verify: [
-    { key: "uid", flags: "--uid <uid>", description: "non-root uid to run as", kind: "number", default: 993 },
+    {
+      key: "uid",
+      flags: "--uid <uid>",
+      description: "non-root uid to run as",
+      kind: "number",
+      default: 993,
+      // Linux uids are 32-bit; Docker and Lambda's sandbox users stay below 2^31.
+      min: 1,
+      max: 2 ** 31 - 1,
+      integer: true,
+      rangeHint: "Lambda never runs functions as root: pick a non-root uid (Lambda's own is 993).",
+    },
     {
       key: "tmpSize",
       flags: "--tmp-size <mb>",
       description: "size of the /tmp tmpfs in MB",
       kind: "number",
       default: 512,
+      // Lambda's ephemeral storage ranges from 512 MB to 10240 MB; smaller sizes are fine for a test run.
+      min: 1,
+      max: 10_240,
+      integer: true,
+      unit: "MB",
     },
     {
       key: "timeout",
@@ -336,6 +374,7 @@ export const SETTINGS: Record<SectionName, readonly SettingSpec[]> = {
       description: "stop the image after this many seconds (Lambda's own maximum is 900)",
       kind: "number",
       default: 900,
+      ...TIMEOUT_RANGE,
     },
     {
       key: "static",
@@ -433,4 +472,21 @@ export function envName(section: SectionName, key: string): string {
   return section === "global"
     ? `MLPACK_${envSuffix(key)}`
     : `MLPACK_${section.toUpperCase()}_${envSuffix(key)}`;
+}
+
+/** The rule a number setting's values must follow, as text: "a whole number from 1 to 64". */
+export function numberRule(spec: SettingSpec): string {
+  const what = `${spec.integer ? "a whole number" : "a number"}${spec.unit ? ` of ${spec.unit}` : ""}`;
+  if (spec.min !== undefined && spec.max !== undefined) return `${what} from ${spec.min} to ${spec.max}`;
+  if (spec.min !== undefined) return `${what}, at least ${spec.min}`;
+  if (spec.max !== undefined) return `${what}, at most ${spec.max}`;
+  return what;
+}
+
+/** Whether a number follows the setting's rule (finite, whole where required, inside the bounds). */
+export function numberAllowed(spec: SettingSpec, value: number): boolean {
+  if (!Number.isFinite(value)) return false;
+  if (spec.integer && !Number.isInteger(value)) return false;
+  if (spec.min !== undefined && value < spec.min) return false;
+  return spec.max === undefined || value <= spec.max;
 }

@@ -1,9 +1,14 @@
 import { envName, SETTINGS, type SectionName, type SettingSpec } from "../config/settings.js";
 
-/** Where editors find the schema of mlpack.json: the copy shipped in the npm package of this version. */
-export function configSchemaUrl(version: string): string {
-  return `https://unpkg.com/mlpack@${version}/schemas/mlpack.schema.json`;
-}
+/**
+ * The JSON Schema of mlpack.json that `init` copies into the project, next to mlpack.json, from the installed
+ * package. mlpack is not on a public registry, so no URL could serve it; a path into the installation would
+ * differ per machine; a committed copy resolves in every editor, offline, and matches the mlpack that wrote it.
+ */
+export const CONFIG_SCHEMA_FILE = "mlpack.schema.json";
+
+/** The `$schema` value mlpack.json carries: relative to the file itself. */
+export const CONFIG_SCHEMA_REF = `./${CONFIG_SCHEMA_FILE}`;
 
 /** The settings a user can put in mlpack.json, per section (sections with none are left out). */
 export function configurableSettings(): [SectionName, SettingSpec[]][] {
@@ -36,9 +41,9 @@ function commentLine(section: SectionName, spec: SettingSpec): string {
  */
 export function initialConfig(version: string): Record<string, unknown> {
   const doc: Record<string, unknown> = {
-    $schema: configSchemaUrl(version),
+    $schema: CONFIG_SCHEMA_REF,
     $comment: [
-      "mlpack project config, written by `mlpack init`. Every key shows its built-in default.",
+      `mlpack project config, written by \`mlpack init\` (mlpack ${version}). Every key shows its built-in default.`,
       "Precedence: built-in default < this file < MLPACK_* environment < command-line flag.",
       "Set discover.command (and discover.image: an image with your Python dependencies) first.",
     ],

@@ -1,4 +1,10 @@
-export { configSchemaUrl, configurableSettings, initialConfig, renderConfig } from "./config-template.js";
+export {
+  CONFIG_SCHEMA_FILE,
+  CONFIG_SCHEMA_REF,
+  configurableSettings,
+  initialConfig,
+  renderConfig,
+} from "./config-template.js";
 export { type InitFile, type InitOptions, type InitResult, init } from "./init.js";
 export {
   type CiProvider,

@@ -1,8 +1,8 @@
-import { access } from "node:fs/promises";
+import { access, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { UsageError } from "../errors.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
-import { renderConfig } from "./config-template.js";
+import { CONFIG_SCHEMA_FILE, renderConfig } from "./config-template.js";
 import { type CiProvider, renderWorkflow } from "./workflow-template.js";
 
 export interface InitOptions {
@@ -16,13 +16,28 @@ export interface InitOptions {
 export interface InitFile {
   /** Absolute path. */
   path: string;
-  kind: "config" | "workflow";
+  kind: "config" | "schema" | "workflow";
   action: "created" | "overwritten";
 }
 
 export interface InitResult {
   files: InitFile[];
   ci: CiProvider | null;
+}
+
+/** schemas/ sits next to dist/ in the repository and in the npm package alike (package.json `files`). */
+const CONFIG_SCHEMA = new URL("../../schemas/mlpack.schema.json", import.meta.url);
+
+async function shippedConfigSchema(): Promise<string> {
+  try {
+    return await readFile(CONFIG_SCHEMA, "utf8");
+  } catch (error) {
+    throw new UsageError("schemas/mlpack.schema.json is missing from this mlpack installation", {
+      code: "E_TEMPLATE_MISSING",
+      cause: error,
+      hint: "Reinstall mlpack; schemas/ ships with the package.",
+    });
+  }
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -39,6 +54,7 @@ async function exists(path: string): Promise<boolean> {
 export async function init(opts: InitOptions): Promise<InitResult> {
   const planned: { path: string; kind: InitFile["kind"]; content: string }[] = [
     { path: join(opts.projectDir, "mlpack.json"), kind: "config", content: renderConfig(opts.version) },
+    { path: join(opts.projectDir, CONFIG_SCHEMA_FILE), kind: "schema", content: await shippedConfigSchema() },
   ];
   if (opts.ci) {
     const workflow = await renderWorkflow(opts.ci, opts.version);

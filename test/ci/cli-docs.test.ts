@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { envName, SETTINGS, type SectionName } from "../../src/config/settings.js";
+import { ERROR_CODES } from "../../src/error-codes.js";
 import { cliProgram, REPO_ROOT } from "./support.js";
 
 describe("docs/cli.md", () => {
@@ -28,7 +29,11 @@ describe("docs/cli.md", () => {
           expect(doc).toContain(envName(section, spec.key));
       }
     }
-    for (const code of [0, 1, 2, 3, 4, 5, 130]) expect(doc).toMatch(new RegExp(`^\\| ${code} \\|`, "m"));
+    const exits = doc.slice(doc.indexOf("## Exit codes"), doc.indexOf("## Error codes"));
+    const listed = [...exits.matchAll(/^\| (\d+) \|/gm)].map((m) => Number(m[1]));
+    const emitted = [0, ...new Set(Object.values(ERROR_CODES).map((s) => s.exitCode))].sort((a, b) => a - b);
+    expect(listed, "the exit codes are 0 and those of the registry's error codes").toEqual(emitted);
+    for (const code of Object.keys(ERROR_CODES)) expect(exits).toContain(`\`${code}\``);
     expect(doc).toContain("`E_DOCKER_UNAVAILABLE`");
   });
 });

@@ -26,6 +26,7 @@ describe("mlpack init", () => {
     const doc = initResult.parse(jsonDoc(run.stdout));
     expect(doc.files.map((f) => [f.kind, f.action])).toEqual([
       ["config", "created"],
+      ["schema", "created"],
       ["workflow", "created"],
     ]);
     expect(await readFile(project.path(".github/workflows/mlpack.yml"), "utf8")).toContain(
@@ -62,6 +63,7 @@ describe("mlpack init", () => {
     expect(forced.code).toBe(0);
     expect(initResult.parse(jsonDoc(forced.stdout)).files.map((f) => f.action)).toEqual([
       "overwritten",
+      "created",
       "overwritten",
     ]);
     expect(await readFile(project.path(".gitlab-ci.yml"), "utf8")).toContain("mlpack bundle");
@@ -71,9 +73,35 @@ describe("mlpack init", () => {
   it("--force replaces a broken mlpack.json (the config error's own hint says to)", async () => {
     const project = await useTempProject({ "mlpack.json": "{ not json" });
     const run = await runCli(["init", "--force"], { cwd: project.dir });
-    expect(run.stderr).toBe("");
+    expect(run.stderr).not.toContain("error");
     expect(run.code).toBe(0);
     expect(JSON.parse(await readFile(project.path("mlpack.json"), "utf8"))).toHaveProperty("discover");
+  });
+
+  it("mlpack.json's $schema resolves: a copy of the shipped schema next to it", async () => {
+    const project = await useTempProject();
+    expect((await runCli(["init"], { cwd: project.dir })).code).toBe(0);
+    const config = JSON.parse(await readFile(project.path("mlpack.json"), "utf8")) as { $schema: string };
+    const schemaPath = new URL(config.$schema, `file://${project.path("mlpack.json")}`).pathname;
+    expect(schemaPath).toBe(project.path("mlpack.schema.json"));
+    expect(await readFile(schemaPath, "utf8")).toBe(
+      await readFile(new URL("../../schemas/mlpack.schema.json", import.meta.url), "utf8"),
+    );
+  });
+
+  it("-q prints only the files written; the advice goes to stderr and not under -q", async () => {
+    const project = await useTempProject();
+    const loud = await runCli(["init", "--ci", "github"], { cwd: project.dir });
+    expect(loud.stdout.trim().split("\n")).toEqual([
+      "wrote mlpack.json",
+      "wrote mlpack.schema.json",
+      "wrote .github/workflows/mlpack.yml",
+    ]);
+    expect(loud.stderr).toContain("Next: set discover.command");
+    const quiet = await runCli(["init", "--force", "-q"], { cwd: project.dir });
+    expect(quiet.code).toBe(0);
+    expect(quiet.stdout).toBe("overwrote mlpack.json\noverwrote mlpack.schema.json\n");
+    expect(quiet.stderr).toBe("");
   });
 
   it("writes every settable key (default, or null = unset) and the file validates", async () => {

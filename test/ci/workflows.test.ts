@@ -25,7 +25,9 @@ describe.each(["github", "gitlab"] as const)("%s workflow", (provider) => {
     const file = await renderWorkflow(provider, "1.2.3");
     expect(file.path).toBe(WORKFLOWS[provider].path);
     expect(file.content).not.toMatch(/\{\{[A-Z_]+\}\}/);
-    expect(file.content).toContain("mlpack@1.2.3");
+    // mlpack is not on the npm registry: the pinned install is a tarball the team hosts, never `mlpack@x`.
+    expect(file.content).not.toMatch(/mlpack@\d/);
+    expect(file.content).toContain("./vendor/mlpack-1.2.3.tgz");
     const doc = asRecord(parse(file.content));
     const calls = scripts(provider, doc).flatMap(mlpackInvocations);
     const order = calls.map((argv) => argv[0]).filter((n, i, all) => all.indexOf(n) === i);
@@ -41,6 +43,20 @@ describe.each(["github", "gitlab"] as const)("%s workflow", (provider) => {
     const calls = scripts(provider, doc).flatMap(mlpackInvocations);
     expect(calls.length).toBeGreaterThanOrEqual(PIPELINE.length);
     expect(calls.flatMap(invocationProblems)).toEqual([]);
+  });
+});
+
+describe("the install line", () => {
+  it("installs MLPACK_PACKAGE, by default the vendored tarball of the version that wrote it", async () => {
+    const github = asRecord(parse((await renderWorkflow("github", "1.2.3")).content));
+    const steps = Object.values(asRecord(github.jobs)).flatMap((j) => asList(asRecord(j).steps).map(asRecord));
+    const install = steps.find((s) => s.name === "Install mlpack");
+    expect(install?.run).toBe('npm install --global "$MLPACK_PACKAGE"');
+    expect(asRecord(install?.env).MLPACK_PACKAGE).toBe(
+      "${{ vars.MLPACK_PACKAGE || './vendor/mlpack-1.2.3.tgz' }}",
+    );
+    const gitlab = scripts("gitlab", asRecord(parse((await renderWorkflow("gitlab", "1.2.3")).content)));
+    expect(gitlab).toContain('npm install --global "${MLPACK_PACKAGE:-./vendor/mlpack-1.2.3.tgz}"');
   });
 });
 

@@ -43,7 +43,7 @@ describe("mlpack CLI frame (spawned bin/mlpack)", () => {
     const project = await useTempProject({ "sub/other.json": '{"verify": {"uid": "x"}}' });
     const r = await runCli(["-C", "sub", "--config", "other.json", "bundle"], { cwd: project.dir });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('key "verify.uid" must be number');
+    expect(r.stderr).toContain('key "verify.uid" must be a whole number from 1 to 2147483647');
     await writeFile(project.path("sub", "mlpack.json"), '{"nope": 1}');
     const r2 = await runCli(["bundle", "-C", "sub"], { cwd: project.dir });
     expect(r2.stderr).toContain('unknown key "nope"');
@@ -62,7 +62,7 @@ describe("mlpack CLI frame (spawned bin/mlpack)", () => {
     const project = await useTempProject();
     const r = await runCli(["push"], { cwd: project.dir, env: { MLPACK_PUSH_CONCURRENCY: "lots" } });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("MLPACK_PUSH_CONCURRENCY=lots is not a number");
+    expect(r.stderr).toContain("MLPACK_PUSH_CONCURRENCY=lots: expected a whole number from 1 to 64");
   });
 
   it("an unreachable engine is exit 3 with a hint", async () => {

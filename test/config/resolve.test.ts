@@ -1,7 +1,7 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { configSchema, loadConfigFile, parseEnvValue, resolveSection } from "../../src/config/resolve.js";
 import { envName, SETTINGS } from "../../src/config/settings.js";
 import { ConfigError, UsageError } from "../../src/errors.js";
@@ -74,6 +74,7 @@ describe("environment variables", () => {
 describe("loadConfigFile", () => {
   async function withConfig(content: string): Promise<string> {
     const dir = await mkdtemp(join(tmpdir(), "mlpack-cfg-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     const path = join(dir, "mlpack.json");
     await writeFile(path, content);
     return path;
@@ -92,7 +93,7 @@ describe("loadConfigFile", () => {
   it.each([
     ['{"discover": {"imagee": "x"}}', /unknown key "discover\.imagee"/],
     ['{"discovery": {}}', /unknown key "discovery"/],
-    ['{"push": {"concurrency": "4"}}', /key "push\.concurrency" must be number/],
+    ['{"push": {"concurrency": "4"}}', /key "push\.concurrency" must be a whole number from 1 to 64, got "4"/],
     [
       '{"bundle": {"compression": "zstd"}}',
       /key "bundle\.compression" must be one of "auto", "gzip", "stored", "none"/,

@@ -1,9 +1,9 @@
-import { lstat, mkdtemp, readFile, readlink } from "node:fs/promises";
+import { lstat, mkdtemp, readFile, readlink, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { Header } from "tar";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { extractTree } from "../../src/discover/safe-extract.js";
 
 type Entry = {
@@ -39,6 +39,7 @@ function archive(entries: Entry[]): Readable {
 describe("extractTree (hostile archives)", () => {
   it("keeps inside symlinks and hard links, drops escapes, devices and filtered paths", async () => {
     const dest = await mkdtemp(join(tmpdir(), "mlpack-x-"));
+    onTestFinished(() => rm(dest, { recursive: true, force: true }));
     const stats = await extractTree(
       archive([
         { path: "hub/", type: "Directory" },

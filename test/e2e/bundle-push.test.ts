@@ -8,6 +8,7 @@ import { dockerClient } from "../support/docker.js";
 import { testEnv } from "../support/env.js";
 import { useTempProject } from "../support/project.js";
 import { describeReal } from "../support/real.js";
+import { removeImagesAfterTest } from "../support/cleanup.js";
 import { uniqueRepo } from "../support/registry.js";
 
 const FIXTURE = new URL("../../fixtures/demo-model/", import.meta.url).pathname;
@@ -179,15 +180,12 @@ await describeReal(["docker"], "bundle --load (CLI)", () => {
     const project = await discovered();
     const doc = await bundleJson(project.dir, "--load");
     const tag = `mlpack-assets:${doc.digest.slice(7, 19)}`;
+    removeImagesAfterTest([tag]);
     expect(doc.loaded.tag).toBe(tag);
     const docker = dockerClient();
     const info = await docker.getImage(tag).inspect();
     expect(info.Id).toBe(doc.loaded.imageId);
     expect(info.Config?.Labels?.["dev.mlpack.lock-digest"]).toMatch(/^sha256:/);
     expect(info.RootFS?.Layers).toHaveLength(5);
-    await docker
-      .getImage(tag)
-      .remove({ force: true })
-      .catch(() => undefined);
   });
 });

@@ -13,8 +13,9 @@ import { describeReal } from "../support/real.js";
  * engine with the python3 + nltk image, never pulling. The Lambda base is a local stand-in built FROM that
  * image with Lambda's ENV, WORKDIR and an entrypoint script.
  */
-const LABEL = `${TEST_LABEL_KEY}=e2e-lambda-image`;
 const RUN = randomBytes(4).toString("hex");
+// Per run: other checkouts run this file on the same engine, and afterAll removes everything with this label.
+const LABEL = `${TEST_LABEL_KEY}=e2e-lambda-image-${RUN}`;
 const { pythonImage } = testEnv();
 const STANDIN = `mlpack-test/lambda-standin:${RUN}`;
 const ASSETS_TAG = `mlpack-test/e2e-assets:${RUN}`;

@@ -17,8 +17,9 @@ import { describeReal } from "../support/real.js";
  * dataset in ~/scikit_learn_data and deletes the archive. discover must find that cache through the
  * catalog with SCIKIT_LEARN_DATA, and the final image must load it offline, read-only, as uid 993.
  */
-const LABEL = `${TEST_LABEL_KEY}=e2e-catalog-sklearn`;
 const RUN = randomBytes(4).toString("hex");
+// Per run: other checkouts run this file on the same engine, and afterAll removes everything with this label.
+const LABEL = `${TEST_LABEL_KEY}=e2e-catalog-sklearn-${RUN}`;
 const { pythonImage } = testEnv();
 const ASSETS_TAG = `mlpack-test/catalog-sklearn-assets:${RUN}`;
 const FINAL_TAG = `mlpack-test/catalog-sklearn-final:${RUN}`;

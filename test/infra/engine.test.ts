@@ -4,7 +4,9 @@ import { testEnv } from "../support/env.js";
 import { describeReal } from "../support/real.js";
 
 const LABEL_KEY = "dev.mlpack.test";
-const LABEL = `${LABEL_KEY}=infra`;
+// Per run: other checkouts run this file on the same engine, and afterAll removes everything with this label.
+const LABEL_VALUE = `infra-${Math.random().toString(36).slice(2, 10)}`;
+const LABEL = `${LABEL_KEY}=${LABEL_VALUE}`;
 
 /** Runs `cmd` in a fresh labelled container of the busybox image and waits for it to exit. */
 async function runBusybox(cmd: string[], user?: string) {
@@ -12,7 +14,7 @@ async function runBusybox(cmd: string[], user?: string) {
     Image: testEnv().busyboxImage,
     Cmd: cmd,
     ...(user === undefined ? {} : { User: user }),
-    Labels: { [LABEL_KEY]: "infra" },
+    Labels: { [LABEL_KEY]: LABEL_VALUE },
     HostConfig: { NetworkMode: "none" },
   });
   await container.start();

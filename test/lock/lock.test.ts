@@ -1,7 +1,7 @@
-import { chmod, mkdir, mkdtemp, readFile, symlink, utimes, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { diffLocks, hasDrift, type Lock, readLock, serializeLock, writeLock } from "../../src/lock/lock.js";
 import { digestTree } from "../../src/lock/tree-digest.js";
 
@@ -38,6 +38,7 @@ describe("lock file", () => {
 
   it("round-trips through disk and rejects a malformed one naming the field", async () => {
     const dir = await mkdtemp(join(tmpdir(), "mlpack-lock-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     const path = join(dir, "mlpack.lock.json");
     const l = lock([asset("nltk")]);
     await writeLock(path, l);
@@ -67,6 +68,7 @@ describe("lock file", () => {
 describe("digestTree", () => {
   async function tree(mtime: number, mode: number): Promise<string> {
     const dir = await mkdtemp(join(tmpdir(), "mlpack-tree-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     await mkdir(join(dir, "blobs"));
     await mkdir(join(dir, "snapshots", "c"), { recursive: true });
     await writeFile(join(dir, "blobs", "x"), "weights");

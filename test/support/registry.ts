@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { trackRepository } from "./cleanup.js";
 import { testEnv } from "./env.js";
 
 /** `http://<MLPACK_TEST_REGISTRY><path>` for the plain-HTTP registry. */
@@ -15,9 +16,12 @@ export function tlsRegistryUrl(path = "/v2/"): string {
   return `https://${testEnv().tlsRegistry}${path}`;
 }
 
-/** A repository name no other test uses, e.g. `test/infra-k3j9x2`, so parallel files never collide. */
+/**
+ * A repository name no other test uses, e.g. `test/infra-k3j9x2`, so parallel files never collide; what is
+ * pushed to it is deleted when the test file ends (support/cleanup.ts).
+ */
 export function uniqueRepo(prefix: string): string {
-  return `test/${prefix}-${Math.random().toString(36).slice(2, 8)}`;
+  return trackRepository(`test/${prefix}-${Math.random().toString(36).slice(2, 8)}`);
 }
 
 /** `fetch` against the plain registry (`path` relative to its root, or a full URL) with a timeout. */

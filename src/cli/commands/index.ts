@@ -31,6 +31,11 @@ export interface CommandSpec {
   run(ctx: CommandContext): Promise<void>;
 }
 
+/** The "Examples:" block of a command's help. */
+export function examples(...lines: string[]): string {
+  return `Examples:\n${lines.map((l) => `  ${l}`).join("\n")}`;
+}
+
 // Handlers are imported lazily so `mlpack --help` does not load dockerode or the AWS SDK.
 export const COMMANDS: readonly CommandSpec[] = [
   {
@@ -38,7 +43,11 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: "discover [command...]",
     summary:
       "run the model code in a throwaway container, find its caches, stage them, write mlpack.lock.json",
-    helpAfter: "Example:\n  mlpack discover --image my-app:dev -- python app.py",
+    helpAfter: examples(
+      "mlpack discover --image my-app:dev -- python app.py",
+      "mlpack discover --runner local -- python app.py",
+      "mlpack discover --check -- python app.py        # CI drift guard: exit 1 when the lock is stale",
+    ),
     lock: "create",
     run: async (ctx) => (await import("./discover.js")).runDiscover(ctx),
   },
@@ -47,6 +56,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: "bundle",
     summary:
       "build a deterministic FROM-scratch asset image from the staged caches (no Docker daemon needed)",
+    helpAfter: examples("mlpack bundle", "mlpack bundle --load --tag my-assets:v1"),
     lock: "create",
     run: async (ctx) => (await import("./bundle.js")).runBundle(ctx),
   },
@@ -54,6 +64,10 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: "push",
     usage: "push",
     summary: "push the asset image to AWS ECR or any OCI registry",
+    helpAfter: examples(
+      "mlpack push --repository my-model-assets                        # ECR, AWS SDK credentials",
+      "mlpack push --registry 127.0.0.1:5000 --repository team/assets  # any OCI registry",
+    ),
     lock: "existing",
     run: async (ctx) => (await import("./push.js")).runPush(ctx),
   },
@@ -61,6 +75,10 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: "dockerfile",
     usage: "dockerfile",
     summary: "write a Lambda Dockerfile that copies the assets from the asset image and sets their ENV",
+    helpAfter: examples(
+      "mlpack dockerfile -o Dockerfile",
+      'mlpack dockerfile --target generic --base python:3.12-slim --cmd "python -m app" -o Dockerfile',
+    ),
     run: async (ctx) => (await import("./dockerfile.js")).runDockerfile(ctx),
   },
   {
@@ -68,6 +86,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: "verify <image> [command...]",
     summary:
       "run the final image like Lambda does (read-only, no network, non-root) and prove the assets load",
+    helpAfter: examples("mlpack verify my-fn:latest", "mlpack verify my-fn:latest -- python3 smoke.py"),
     run: async (ctx) => (await import("./verify.js")).runVerify(ctx),
   },
   {
@@ -84,6 +103,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: "init",
     usage: "init",
     summary: "write mlpack.json and, with --ci, a CI workflow",
+    helpAfter: examples("mlpack init", "mlpack init --ci github"),
     run: async (ctx) => (await import("./init.js")).runInit(ctx),
   },
 ];

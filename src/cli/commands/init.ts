@@ -16,23 +16,20 @@ export async function runInit(ctx: CommandContext): Promise<void> {
     force: ctx.settings.force === true,
     version: ctx.version,
   });
-  ctx.out.result("init", { files: result.files, ci: result.ci }, () => {
-    const lines = result.files.map(
-      (f) => `${f.action === "created" ? "wrote" : "overwrote"} ${relative(ctx.cwd, f.path)}`,
+  // stdout is the result (the files written); the advice is for people reading along (stderr, not under -q).
+  ctx.out.result("init", { files: result.files, ci: result.ci }, () =>
+    result.files
+      .map((f) => `${f.action === "created" ? "wrote" : "overwrote"} ${relative(ctx.cwd, f.path)}`)
+      .join("\n"),
+  );
+  ctx.out.info("Next: set discover.command (and discover.image) in mlpack.json, then run `mlpack discover`.");
+  if (result.ci === "github") {
+    ctx.out.info(
+      "CI: set the repository variables AWS_REGION and MLPACK_AWS_ROLE_ARN (an IAM role trusting GitHub's OIDC provider), and the mlpack install line in the workflow.",
     );
-    lines.push(
-      "",
-      "Next: set discover.command (and discover.image) in mlpack.json, then run `mlpack discover`.",
+  } else if (result.ci === "gitlab") {
+    ctx.out.info(
+      "CI: set the CI/CD variables AWS_REGION and MLPACK_AWS_ROLE_ARN (an IAM role trusting GitLab's OIDC provider), and the mlpack install line in the pipeline.",
     );
-    if (result.ci === "github") {
-      lines.push(
-        "CI: set the repository variables AWS_REGION and MLPACK_AWS_ROLE_ARN (an IAM role trusting GitHub's OIDC provider).",
-      );
-    } else if (result.ci === "gitlab") {
-      lines.push(
-        "CI: set the CI/CD variables AWS_REGION and MLPACK_AWS_ROLE_ARN (an IAM role trusting GitLab's OIDC provider).",
-      );
-    }
-    return lines.join("\n");
-  });
+  }
 }

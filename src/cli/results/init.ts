@@ -5,7 +5,7 @@ export const initData = z.strictObject({
   files: z.array(
     z.strictObject({
       path: z.string().describe("absolute path written"),
-      kind: z.enum(["config", "workflow"]),
+      kind: z.enum(["config", "schema", "workflow"]).describe("schema: mlpack.schema.json, which mlpack.json's $schema names"),
       action: z.enum(["created", "overwritten"]),
     }),
   ),

@@ -3,6 +3,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { type Blob, type ImageSource, MediaType } from "../../../src/image/types.js";
+import { trackRepository } from "../../support/cleanup.js";
 
 /** Small in-memory images for push tests: random layer bytes, a config JSON and an OCI manifest. */
 
@@ -62,8 +63,9 @@ export function randomImage(sizes: number[]): TestImage {
   return makeImage(sizes.map((n) => randomBytes(n)));
 }
 
+/** A fresh repository name; what is pushed to it is deleted when the test file ends (support/cleanup.ts). */
 export function uniqueRepo(prefix: string): string {
-  return `mlpack-test/${prefix}-${randomBytes(4).toString("hex")}`;
+  return trackRepository(`mlpack-test/${prefix}-${randomBytes(4).toString("hex")}`);
 }
 
 /** Writes `image` as an OCI image layout at `dir` (blobs, index.json, oci-layout), as `mlpack bundle` would. */
