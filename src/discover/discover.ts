@@ -59,6 +59,10 @@ export async function discover(opts: DiscoverOptions, ctx: RunContext): Promise<
     { command: opts.command, projectDir: opts.projectDir, env: opts.env, timeoutSec: opts.timeoutSec },
     ctx,
   );
+  // Closed as soon as staging is done, so removing a container with GBs in its writable layer overlaps with
+  // publishing; `finally` closes it on every other path.
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= session.close());
   try {
     const changes = await session.changes();
     const found = classify({
@@ -86,6 +90,7 @@ export async function discover(opts: DiscoverOptions, ctx: RunContext): Promise<
     const scratch = join(opts.stageDir, `${STAGING_PREFIX}${process.pid}-${Date.now()}`);
     try {
       const assets = await stageAll(found.assets, session, opts, scratch, ctx);
+      const closed = close();
       const lock: Lock = {
         schemaVersion: 1,
         runner: opts.runner.kind,
@@ -96,7 +101,8 @@ export async function discover(opts: DiscoverOptions, ctx: RunContext): Promise<
         skipped: found.skipped.map((s) => ({ path: displayPath(s.path, session), reason: s.reason })),
       };
       const published = opts.accept ? opts.accept(lock) : true;
-      if (published) await publish(assets, scratch, opts.stageDir);
+      const trash = published ? await publish(assets, scratch, opts.stageDir) : undefined;
+      await Promise.all([closed, trash === undefined ? undefined : rm(trash, { recursive: true, force: true })]);
       return {
         lock,
         assets,
@@ -109,7 +115,7 @@ export async function discover(opts: DiscoverOptions, ctx: RunContext): Promise<
       await rm(scratch, { recursive: true, force: true });
     }
   } finally {
-    await session.close();
+    await close();
   }
 }
 
@@ -271,8 +277,11 @@ function checkTimeout(seconds: number): void {
   }
 }
 
-/** Replaces `.mlpack/assets` content with the new trees; old trees of assets no longer found are removed. */
-async function publish(assets: DiscoveredAsset[], scratch: string, stageDir: string): Promise<void> {
+/**
+ * Replaces `.mlpack/assets` content with the new trees by renames; returns the folder holding the old trees, for
+ * the caller to remove (a crash before that leaves an `.old-*` folder, which the next run's leftover sweep removes).
+ */
+async function publish(assets: DiscoveredAsset[], scratch: string, stageDir: string): Promise<string> {
   const trash = join(stageDir, `${OLD_PREFIX}${process.pid}-${Date.now()}`);
   await mkdir(trash, { recursive: true });
   for (const name of await readdir(stageDir)) {
@@ -280,7 +289,7 @@ async function publish(assets: DiscoveredAsset[], scratch: string, stageDir: str
     await rename(join(stageDir, name), join(trash, name));
   }
   for (const asset of assets) await rename(join(scratch, asset.id), asset.stagedPath);
-  await rm(trash, { recursive: true, force: true });
+  return trash;
 }
 
 /** Host temp homes are per run; show them as ~ so the lock does not change from run to run. */

@@ -48,7 +48,7 @@ const MAX_BUFFERED = 32 * 1024 * 1024;
  * written out in full).
  */
 export async function extractTree(
-  archive: AsyncIterable<Buffer> & { destroy?: (error?: Error) => void },
+  archive: NodeJS.ReadableStream & { destroy?: (error?: Error) => void },
   dest: string,
   opts: ExtractOptions,
 ): Promise<ExportStats> {
@@ -380,7 +380,7 @@ function dropBytes(chunks: Buffer[], n: number): Buffer[] {
 }
 
 /** Counts files and bytes in an archive stream without writing anything. */
-export async function measureArchive(archive: AsyncIterable<Buffer>): Promise<{ files: number; bytes: number }> {
+export async function measureArchive(archive: NodeJS.ReadableStream): Promise<{ files: number; bytes: number }> {
   let files = 0;
   let bytes = 0;
   await readTar(archive, (header) => {

@@ -32,15 +32,56 @@ export class TarFormatError extends Error {}
 
 const BLOCK = 512;
 
-/** Reads a whole archive from `source`, calling `onEntry` for each entry in archive order. */
-export async function readTar(source: AsyncIterable<Buffer>, onEntry: TarEntryHandler): Promise<void> {
+/**
+ * Reads a whole archive from `source`, calling `onEntry` for each entry in archive order. The stream is read
+ * through 'data' events, paused while a sink asks it to wait: an async iterator would hand on `read()`'s
+ * result, which concatenates (copies) every run of buffered chunks.
+ */
+export function readTar(source: NodeJS.ReadableStream, onEntry: TarEntryHandler): Promise<void> {
   const reader = new TarStreamReader(onEntry);
-  for await (const chunk of source) {
-    const wait = reader.push(chunk as Buffer);
-    if (wait) await wait;
-    if (reader.ended) break;
-  }
-  reader.finish();
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const done = (error?: unknown) => {
+      if (settled) return;
+      settled = true;
+      source.removeListener("data", onData);
+      source.removeListener("end", onEnd);
+      if (error === undefined) resolve();
+      else reject(error);
+      // Past the end-of-archive blocks (or after a failure) nothing more is read.
+      (source as { destroy?: () => void }).destroy?.();
+    };
+    const onData = (chunk: Buffer) => {
+      if (settled) return;
+      try {
+        const wait = reader.push(chunk);
+        if (reader.ended) done();
+        else if (wait) {
+          source.pause();
+          void wait.then(() => {
+            if (!settled) source.resume();
+          });
+        }
+      } catch (error) {
+        done(error);
+      }
+    };
+    const onEnd = () => {
+      try {
+        reader.finish();
+        done();
+      } catch (error) {
+        done(error);
+      }
+    };
+    source.on("data", onData);
+    source.once("end", onEnd);
+    source.once("error", (error: unknown) => done(error));
+    source.once("close", () => {
+      // Closed without 'end' (destroyed): a truncated archive, unless the end marker was already read.
+      if (!settled) onEnd();
+    });
+  });
 }
 
 interface Pending {
