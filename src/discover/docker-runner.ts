@@ -9,7 +9,8 @@ import { changesFromDocker } from "./docker-changes.js";
 import { OutputTail } from "./output-tail.js";
 import { projectArchive } from "./project-archive.js";
 import { modelCommandFailed, type Runner, type RunRequest, type RunSession } from "./runner.js";
-import { extractTree, measureArchive } from "./safe-extract.js";
+import { getArchiveRaw } from "../docker/archive-socket.js";
+import { type ArchiveSource, extractTree, measureArchive } from "./safe-extract.js";
 import { escapeName } from "../util/names.js";
 
 /** Label on every container mlpack creates, so strays can be found: `docker ps -a --filter label=dev.mlpack.managed`. */
@@ -116,14 +117,14 @@ export class DockerRunner implements Runner {
         keptContainer: this.opts.keep ? container.id : null,
         changes: async () => changesFromDocker((await container.changes()) ?? [], project.paths),
         exportTree: async (path, dest, filter, options) =>
-          extractTree(await archiveOf(container, path), dest, {
+          extractTree(await archiveOf(docker, container, path, options?.signal), dest, {
             filter,
             source: path,
             origin,
             ...(options?.onBytes ? { onBytes: options.onBytes } : {}),
             ...(options?.signal ? { signal: options.signal } : {}),
           }),
-        measure: async (path) => measureArchive(await archiveOf(container, path)),
+        measure: async (path) => measureArchive(await archiveOf(docker, container, path)),
         writtenBytes: async () => {
           // The writable layer's size: everything the command wrote, an upper bound of what staging copies.
           const inspect = container.inspect.bind(container) as (o: { size: boolean }) => Promise<{ SizeRw?: number }>;
@@ -179,8 +180,16 @@ async function ensureImage(docker: Docker, image: string, ctx: RunContext): Prom
   }
 }
 
-/** The archive of one path in the container; a path that is not there is an error naming it. */
-async function archiveOf(container: Docker.Container, path: string): Promise<Readable> {
+/**
+ * The archive of one path in the container. Over a unix socket it is read with getArchiveRaw (one reused read
+ * buffer, no per-read garbage); other endpoints (tcp, TLS) go through dockerode.
+ */
+async function archiveOf(docker: Docker, container: Docker.Container, path: string, signal?: AbortSignal): Promise<ArchiveSource> {
+  const socketPath = (await (docker.modem as { getSocketPath?: () => Promise<unknown> }).getSocketPath?.()) as
+    | string
+    | undefined;
+  if (typeof socketPath === "string" && socketPath !== "")
+    return (onChunk) => getArchiveRaw(socketPath, container.id, path, onChunk, signal);
   return (await container.getArchive({ path })) as Readable;
 }
 

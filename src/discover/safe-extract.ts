@@ -1,6 +1,6 @@
 import { createHash, type Hash } from "node:crypto";
 import { closeSync, linkSync, mkdirSync, openSync, symlinkSync, writeSync } from "node:fs";
-import { close, ftruncate, writev } from "node:fs";
+import { close, ftruncate, write } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -10,9 +10,24 @@ import { isCarriableName, unsupportedName } from "../util/names.js";
 import { safeRelative, symlinkStaysInside } from "../util/tree-paths.js";
 import type { ExportFilter, ExportStats } from "./runner.js";
 import { isZeroRun } from "./sparse.js";
-import { readTar, type TarBodySink, type TarHeader } from "./tar-reader.js";
+import { readTar, type TarBodySink, type TarHeader, TarStreamReader } from "./tar-reader.js";
 
-const writevAsync = promisify(writev);
+/**
+ * An archive: a stream, or a feed that calls `onChunk` with pieces valid only during the call (a reused socket
+ * read buffer: see docker/archive-socket.ts) and waits when it returns a promise.
+ */
+export type ArchiveSource =
+  | (NodeJS.ReadableStream & { destroy?: (error?: Error) => void })
+  | ((onChunk: (chunk: Buffer) => Promise<void> | undefined) => Promise<void>);
+
+async function readArchive(archive: ArchiveSource, onEntry: (h: TarHeader) => TarBodySink | undefined) {
+  if (typeof archive !== "function") return readTar(archive, onEntry);
+  const reader = new TarStreamReader(onEntry);
+  await archive((chunk) => (reader.ended ? undefined : reader.push(chunk)));
+  reader.finish();
+}
+
+const writeAsync = promisify(write);
 const closeAsync = promisify(close);
 const ftruncateAsync = promisify(ftruncate);
 
@@ -30,7 +45,7 @@ export interface ExtractOptions {
 
 /** Files up to this size are written with one synchronous write (no round trip through the thread pool). */
 const SMALL_FILE = 64 * 1024;
-/** Socket chunks (≤ 64 KiB) are gathered into writes of up to this size, one write in flight per file. */
+/** Socket chunks (≤ 1 MiB) are gathered into writes of this size, one write in flight per file. */
 const BATCH_BYTES = 4 * 1024 * 1024;
 /** Body bytes accepted but not yet written; past this the archive stream waits. */
 const MAX_BUFFERED = 32 * 1024 * 1024;
@@ -47,11 +62,7 @@ const MAX_BUFFERED = 32 * 1024 * 1024;
  * holes (the Engine's archive expands sparse files, so a 10 GiB file of 0 allocated bytes would otherwise be
  * written out in full).
  */
-export async function extractTree(
-  archive: NodeJS.ReadableStream & { destroy?: (error?: Error) => void },
-  dest: string,
-  opts: ExtractOptions,
-): Promise<ExportStats> {
+export async function extractTree(archive: ArchiveSource, dest: string, opts: ExtractOptions): Promise<ExportStats> {
   const stats: ExportStats = { files: 0, bytes: 0, skipped: [] };
   const entries: TreeEntry[] = [];
   const dirs = new Set<string>([""]);
@@ -125,10 +136,10 @@ export async function extractTree(
     }
   };
 
-  const abort = () => archive.destroy?.(new InterruptedError());
+  const abort = () => (typeof archive === "function" ? undefined : archive.destroy?.(new InterruptedError()));
   opts.signal?.addEventListener("abort", abort, { once: true });
   try {
-    await readTar(archive, onEntry);
+    await readArchive(archive, onEntry);
     await pool.drain();
     pool.check();
   } catch (error) {
@@ -201,6 +212,19 @@ class WritePool {
     this.buffered += bytes;
   }
 
+  private readonly free: Buffer[] = [];
+
+  /** A segment buffer: recycled, so a GiB of body allocates a handful of them, not one per socket read. */
+  take(): Buffer {
+    return this.free.pop() ?? Buffer.allocUnsafeSlow(BATCH_BYTES);
+  }
+
+  /** A segment is written (or dropped): its bytes no longer count, its buffer goes back. */
+  give(segment: Segment): void {
+    if (this.free.length < MAX_BUFFERED / BATCH_BYTES) this.free.push(segment.buf);
+    this.release(segment.len);
+  }
+
   release(bytes: number): void {
     this.buffered -= bytes;
     if (this.buffered <= MAX_BUFFERED / 2 || this.failure !== undefined) {
@@ -221,17 +245,19 @@ class WritePool {
 
 interface Segment {
   start: number;
-  chunks: Buffer[];
-  bytes: number;
+  buf: Buffer;
+  len: number;
 }
 
 /**
- * One file's body: hashed on the main thread as it arrives, written in segments of up to BATCH_BYTES with one
- * write in flight (several positional writes on one inode contend for its lock), zero runs skipped as holes.
+ * One file's body: hashed on the main thread as it arrives and copied (sources may reuse their buffers) into
+ * recycled BATCH_BYTES segments, written with one write in flight (several positional writes on one inode
+ * contend for its lock); zero runs are skipped as holes. Small files are gathered whole and written at once.
  */
 class FileSink implements TarBodySink {
   private readonly hash: Hash = createHash("sha256");
   private pos = 0;
+  private small: Buffer | undefined;
   private current: Segment | undefined;
   private readonly queue: Segment[] = [];
   private pumping = false;
@@ -254,19 +280,27 @@ class FileSink implements TarBodySink {
     this.pool.check();
     this.hash.update(chunk);
     this.onBytes?.(chunk.length);
-    if (this.size > SMALL_FILE && isZeroRun(chunk)) {
+    if (this.size <= SMALL_FILE) {
+      this.small ??= Buffer.allocUnsafe(this.size);
+      this.pos += chunk.copy(this.small, this.pos);
+      return undefined;
+    }
+    if (isZeroRun(chunk)) {
       this.cut();
       this.pos += chunk.length;
       this.holes = true;
       return undefined;
     }
-    if (!this.current) this.current = { start: this.pos, chunks: [], bytes: 0 };
-    this.current.chunks.push(chunk);
-    this.current.bytes += chunk.length;
-    this.pos += chunk.length;
-    this.pool.hold(chunk.length);
-    // IOV_MAX (1024) bounds the buffers of one writev.
-    if (this.current.bytes >= BATCH_BYTES || this.current.chunks.length >= 1024) this.cut();
+    let off = 0;
+    while (off < chunk.length) {
+      this.current ??= { start: this.pos, buf: this.pool.take(), len: 0 };
+      const n = chunk.copy(this.current.buf, this.current.len, off);
+      this.current.len += n;
+      off += n;
+      this.pos += n;
+      this.pool.hold(n);
+      if (this.current.len === this.current.buf.length) this.cut();
+    }
     return this.pool.pressure();
   }
 
@@ -275,16 +309,14 @@ class FileSink implements TarBodySink {
     this.ended = true;
     if (this.size <= SMALL_FILE) {
       // Small files: one synchronous write and close, cheaper than two trips through the thread pool.
-      const segment = this.current;
-      this.current = undefined;
       try {
-        if (segment) {
-          const body = segment.chunks.length === 1 ? (segment.chunks[0] as Buffer) : Buffer.concat(segment.chunks);
+        const body = this.small;
+        if (body) {
           let off = 0;
-          while (off < body.length) off += writeSync(this.fd, body, off, body.length - off, off);
-          this.pool.release(segment.bytes);
+          while (off < this.pos) off += writeSync(this.fd, body, off, this.pos - off, off);
         }
       } finally {
+        this.small = undefined;
         this.closeSync();
       }
       return;
@@ -295,8 +327,8 @@ class FileSink implements TarBodySink {
   /** Stops after the write in flight (or now, when none is) and closes the file. */
   abandon(): void {
     this.abandoned = true;
-    for (const s of this.queue.splice(0)) this.pool.release(s.bytes);
-    if (this.current) this.pool.release(this.current.bytes);
+    for (const s of this.queue.splice(0)) this.pool.give(s);
+    if (this.current) this.pool.give(this.current);
     this.current = undefined;
     if (!this.pumping) this.closeSync();
   }
@@ -319,8 +351,15 @@ class FileSink implements TarBodySink {
       while (!this.abandoned) {
         const segment = this.queue.shift();
         if (segment) {
-          await writeAll(this.fd, segment);
-          this.pool.release(segment.bytes);
+          try {
+            let off = 0;
+            while (off < segment.len) {
+              const { bytesWritten } = await writeAsync(this.fd, segment.buf, off, segment.len - off, segment.start + off);
+              off += bytesWritten;
+            }
+          } finally {
+            this.pool.give(segment);
+          }
           continue;
         }
         if (this.ended) {
@@ -353,37 +392,11 @@ class FileSink implements TarBodySink {
   }
 }
 
-async function writeAll(fd: number, segment: Segment): Promise<void> {
-  let chunks = segment.chunks;
-  let position = segment.start;
-  let left = segment.bytes;
-  while (left > 0) {
-    const { bytesWritten: written } = await writevAsync(fd, chunks, position);
-    left -= written;
-    position += written;
-    if (left > 0) chunks = dropBytes(chunks, written);
-  }
-}
-
-/** The chunks after the first `n` bytes (a short write resumes there). */
-function dropBytes(chunks: Buffer[], n: number): Buffer[] {
-  const out: Buffer[] = [];
-  let skip = n;
-  for (const c of chunks) {
-    if (skip >= c.length) skip -= c.length;
-    else {
-      out.push(skip > 0 ? c.subarray(skip) : c);
-      skip = 0;
-    }
-  }
-  return out;
-}
-
 /** Counts files and bytes in an archive stream without writing anything. */
-export async function measureArchive(archive: NodeJS.ReadableStream): Promise<{ files: number; bytes: number }> {
+export async function measureArchive(archive: ArchiveSource): Promise<{ files: number; bytes: number }> {
   let files = 0;
   let bytes = 0;
-  await readTar(archive, (header) => {
+  await readArchive(archive, (header) => {
     if (header.type !== "5") files += 1;
     bytes += header.type === "0" || header.type === "7" ? header.size : 0;
     return undefined;

@@ -97,7 +97,8 @@ type State =
   | { kind: "meta"; type: string; remaining: number; pad: number; parts: Buffer[] }
   | { kind: "pad"; remaining: number };
 
-class TarStreamReader {
+/** The push side of the reader, for sources that are not streams (a reused socket read buffer). */
+export class TarStreamReader {
   ended = false;
   private state: State = { kind: "header" };
   /** A partial header block carried over between chunks. */
