@@ -94,10 +94,12 @@ export class DockerRunner implements Runner {
       docker.modem.demuxStream(attach, stdout, stderr);
       const ended = new Promise<void>((resolve) => attach.on("end", resolve));
       ctx.emit({ type: "step", message: `running ${request.command.join(" ")} in ${this.image}` });
+      // With --keep the failed container is the thing to inspect: its id goes into the error too.
+      const kept = this.opts.keep ? { details: { keptContainer: container.id } } : {};
       try {
         await container.start();
       } catch (error) {
-        throw startFailed(error, file, this.image, tail);
+        throw startFailed(error, file, this.image, tail, kept);
       }
       const { statusCode, timedOut } = await waitWithTimeout(container, request.timeoutSec);
       await waitAtMost(ended, 2000);
@@ -105,9 +107,10 @@ export class DockerRunner implements Runner {
       if (timedOut) {
         throw modelCommandFailed(`timed out after ${request.timeoutSec}s`, null, tail, {
           hint: "Raise --timeout, or check whether the command waits for input or never exits.",
+          ...kept,
         });
       }
-      if (statusCode !== 0) throw modelCommandFailed(`exited with code ${statusCode}`, statusCode, tail);
+      if (statusCode !== 0) throw modelCommandFailed(`exited with code ${statusCode}`, statusCode, tail, kept);
       const origin = `the container of ${this.image}`;
       return {
         env,
@@ -197,7 +200,13 @@ async function archiveOf(docker: Docker, container: Docker.Container, path: stri
  * `container.start()` fails before the command runs when the runtime cannot exec it (HTTP 400 "executable file
  * not found", "permission denied", "no such file or directory"): the user's command, exit 4, not a bug.
  */
-function startFailed(error: unknown, file: string, image: string, tail: OutputTail): unknown {
+function startFailed(
+  error: unknown,
+  file: string,
+  image: string,
+  tail: OutputTail,
+  extra: { details?: object },
+): unknown {
   const message = (error as { json?: { message?: string } }).json?.message ?? (error as Error).message ?? "";
   const status = (error as { statusCode?: number }).statusCode;
   if (status === undefined || !/OCI runtime|exec:|executable file|permission denied|no such file/i.test(message))
@@ -210,6 +219,7 @@ function startFailed(error: unknown, file: string, image: string, tail: OutputTa
   return modelCommandFailed(`could not start: ${reason}`, null, tail, {
     hint: `Check the command name (${escapeName(file)}) and that it exists in the image's PATH, or give its full path (e.g. -- python3 /app/model.py).`,
     cause: error,
+    ...extra,
   });
 }
 

@@ -90,7 +90,7 @@ export function modelCommandFailed(
     {
       hint: "Fix the command so it runs cleanly: its output ends with the lines above (under --json: error.details.outputTail).",
       ...options,
-      details: { commandExitCode, outputTail },
+      details: { commandExitCode, outputTail, ...(options.details as object | undefined) },
     },
   );
 }

@@ -144,6 +144,14 @@ await describeReal(["docker"], "discover runners: names, sparse files, empty pro
       const kept = quiet.stdout.match(/Kept container ([0-9a-f]{64})/)?.[1];
       expect(kept, quiet.stdout).toBeDefined();
       await dockerClient().getContainer(kept as string).remove({ force: true });
+      // A failed run with --keep: the container to inspect is named in the --json error.
+      const failed = await runCli([...dockerArgs(marker, "--json", "--keep"), "--", "sh", "-c", "exit 3"], {
+        cwd: project.dir,
+      });
+      expect(failed.code).toBe(4);
+      const keptFailed = JSON.parse(failed.stdout).error.details.keptContainer;
+      expect(keptFailed).toMatch(/^[0-9a-f]{64}$/);
+      expect(await managedContainers(marker)).toContain(keptFailed);
     } finally {
       for (const id of await managedContainers(marker)) await dockerClient().getContainer(id).remove({ force: true });
     }
