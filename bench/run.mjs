@@ -1,6 +1,6 @@
 // `npm run bench`: generate/reuse bench/data, run every scenario RUNS times, print a Markdown table and the
 // PASS/FAIL targets, write bench/results.json, and remove every image, container and repository it created.
-// Env: MLPACK_BENCH_RUNS (default 3), MLPACK_BENCH_ONLY=bundle,push,repush,discover,bundle2,verify (subset; push needs bundle),
+// Env: MLPACK_BENCH_RUNS (default 3), MLPACK_BENCH_ONLY=bundle,push,repush,discover,discover-export,bundle2,verify,assemble (subset; push needs bundle),
 // MLPACK_BENCH_STRICT=1 (exit 1 when a target fails), MLPACK_BENCH_DATA / MLPACK_BENCH_WEIGHTS_MIB / MLPACK_BENCH_TEXT_FILES (smoke runs).
 import { execSync } from "node:child_process";
 import { writeFile } from "node:fs/promises";
@@ -11,6 +11,7 @@ import { BENCH_DIR, sh } from "./measure.mjs";
 import { cleanUpRegistry } from "./registry.mjs";
 import { scenarioAssemble } from "./scenarios-assemble.mjs";
 import { markdownTable, summarize, sumRow, targetLines, targets } from "./report.mjs";
+import { discoverExportTargets, scenarioDiscoverExport } from "./scenarios-discover.mjs";
 import {
   cleanUpDocker,
   RUNS,
@@ -22,6 +23,10 @@ import {
 import { scenarioVerify } from "./scenarios-verify.mjs";
 
 const NO_THROUGHPUT = new Set([
+  "discover-1g",
+  "docker-run-cp-1g",
+  "docker-cp-1g",
+  "docker-rm-1g",
   "repush-unchanged",
   "push-one-changed",
   "discover-docker",
@@ -86,6 +91,7 @@ async function main() {
     if (want("discover")) raw.push(...(await scenarioDiscover()).rows);
     for (const area of AREAS) if (want(area.name)) raw.push(...(await area.scenario()).rows);
     if (want("assemble")) raw.push(...(await scenarioAssemble()).rows);
+    if (want("discover-export")) raw.push(...(await scenarioDiscoverExport()).rows);
   } finally {
     env.cleanup = { docker: await cleanUpDocker(), registry: await cleanUpRegistry() };
   }
@@ -118,7 +124,7 @@ async function main() {
   for (const id of ["repush-unchanged", "push-one-changed"])
     if (byId[id]) byId[id].note = `uploaded ${byId[id].runs.map((r) => r.uploadedBytes).join(" / ")} B`;
   const allRows = [...rows, ...extra];
-  const tgs = [...targets(byId), ...AREAS.flatMap((area) => area.targets(byId))];
+  const tgs = [...targets(byId), ...discoverExportTargets(byId), ...AREAS.flatMap((area) => area.targets(byId))];
 
   const md = [
     `### mlpack bench (${env.cpu}, ${env.memGiB} GiB RAM, node ${env.node}, Docker ${env.docker}, ${env.fs})`,

@@ -75,6 +75,14 @@ export const ERROR_CODES = {
     meaning: "`assemble`: the asset image was built from another mlpack.lock.json than the one here",
   },
   E_PATH_NOT_FOUND: { exitCode: 2, meaning: "a path the user gave does not exist" },
+  E_INCLUDE_WORK_DIR: {
+    exitCode: 2,
+    meaning: "an `--include` folder is, holds or lies inside the project's `.mlpack/` work folder",
+  },
+  E_WORKDIR_OVERLAP: {
+    exitCode: 2,
+    meaning: "`discover.workdir` lies in a cache folder: the project's own files would be packaged",
+  },
   // 3, 4, 5, 130
   E_DOCKER_UNAVAILABLE: { exitCode: 3, meaning: "the Docker engine cannot be reached" },
   E_MODEL_COMMAND: { exitCode: 4, meaning: "the model command failed, timed out or could not start" },

@@ -1,40 +1,68 @@
 import { lstatSync, readdirSync } from "node:fs";
 import { copyFile, link, lstat, mkdir, readdir, readlink, rename, symlink } from "node:fs/promises";
 import { join } from "node:path";
+import { isInsideOrEqual } from "./classify-paths.js";
+import { isCarriableName, unsupportedName } from "../util/names.js";
 import { symlinkStaysInside } from "../util/tree-paths.js";
 import type { ExportFilter, ExportStats } from "./runner.js";
+import { copySparse, isSparse } from "./sparse.js";
+
+export interface CopyTreeOptions {
+  /**
+   * Rename regular files instead of copying them. Only for trees mlpack created itself (the local runner's
+   * throwaway HOME): a user's folder is never moved, or the next run would find it empty.
+   */
+  move?: boolean;
+  /** Folders never entered, e.g. the project's `.mlpack/` (which holds `dest` itself). */
+  avoid?: readonly string[];
+  /** Where `source` lives, for error messages ("the run's HOME", "--include /data/models"). */
+  origin?: string;
+}
 
 /**
  * Copies a host directory into `dest` with the same rules as the container export: symlinks kept (never
- * followed) when they stay inside the tree, hard links kept within the tree, special files skipped.
- * `move` renames regular files instead of copying them (same result, no bytes written: staging 2 GiB of
- * weights from a throwaway home is instant); across filesystems it copies, file by file.
+ * followed) when they stay inside the tree, hard links kept within the tree, special files skipped, sparse files
+ * kept sparse. Names are read as bytes; one that is not UTF-8 is refused (E_UNSUPPORTED_NAME) unless the filter
+ * drops it anyway. `move` renames regular files instead of copying them (staging 2 GiB of weights from a
+ * throwaway home is instant); across filesystems it copies, file by file.
  */
 export async function copyTree(
   source: string,
   dest: string,
   filter: ExportFilter,
-  options: { move?: boolean } = {},
+  options: CopyTreeOptions = {},
 ): Promise<ExportStats> {
   const stats: ExportStats = { files: 0, bytes: 0, skipped: [] };
   const inodes = new Map<string, string>();
+  const avoid = options.avoid ?? [];
+  // Copying a tree into itself would recurse until the path is too long.
+  if (isInsideOrEqual(dest, source)) throw new Error(`refusing to copy ${source} into itself (${dest})`);
   await mkdir(dest, { recursive: true });
   const walk = async (rel: string): Promise<void> => {
-    for (const name of (await readdir(join(source, rel))).sort()) {
-      const path = rel ? `${rel}/${name}` : name;
+    for (const name of await sortedNames(join(source, rel))) {
+      const lossy = name.toString("utf8");
+      const path = rel ? `${rel}/${lossy}` : lossy;
       const reason = filter(path);
       if (reason) {
         stats.skipped.push({ path, reason, unsafe: false });
         continue;
       }
+      if (!isCarriableName(name))
+        throw unsupportedName(Buffer.concat([Buffer.from(`${join(source, rel)}/`), name]), options.origin ?? source);
       const from = join(source, path);
+      if (avoid.some((dir) => isInsideOrEqual(from, dir))) {
+        stats.skipped.push({ path, reason: "mlpack's own work folder is never packaged", unsafe: false });
+        continue;
+      }
       const to = join(dest, path);
       const st = await lstat(from);
       if (st.isDirectory()) {
         await mkdir(to, { mode: 0o755 });
         await walk(path);
       } else if (st.isSymbolicLink()) {
-        const target = await readlink(from);
+        const raw = await readlink(from, { encoding: "buffer" });
+        if (!isCarriableName(raw)) throw unsupportedName(Buffer.from(from), `${options.origin ?? source} (its symlink target)`);
+        const target = raw.toString("utf8");
         if (!symlinkStaysInside(path, target)) {
           stats.skipped.push({ path, reason: `symlink to ${target} leaves the asset`, unsafe: true });
           continue;
@@ -46,7 +74,8 @@ export async function copyTree(
         const first = st.nlink > 1 ? inodes.get(key) : undefined;
         if (first) await link(join(dest, first), to);
         else {
-          await (options.move ? moveFile(from, to) : copyFile(from, to));
+          if (options.move) await moveFile(from, to, st);
+          else await copyKeepingHoles(from, to, st);
           if (st.nlink > 1) inodes.set(key, path);
           stats.bytes += st.size;
         }
@@ -60,24 +89,40 @@ export async function copyTree(
   return stats;
 }
 
-async function moveFile(from: string, to: string): Promise<void> {
+/** Directory entries as raw names, in byte order. */
+async function sortedNames(dir: string): Promise<Buffer[]> {
+  return (await readdir(dir, { encoding: "buffer" })).sort(Buffer.compare);
+}
+
+async function copyKeepingHoles(from: string, to: string, st: { size: number; blocks: number; mode: number }) {
+  if (isSparse(st)) await copySparse(from, to, st.mode & 0o777);
+  else await copyFile(from, to);
+}
+
+async function moveFile(from: string, to: string, st: { size: number; blocks: number; mode: number }) {
   try {
     await rename(from, to);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EXDEV") throw error;
-    await copyFile(from, to);
+    await copyKeepingHoles(from, to, st);
   }
 }
 
-/** Every path under `root` (absolute), for the local runner's "what did the command add" diff. */
+/**
+ * Every path under `root` (absolute), for the local runner's "what did the command add" diff. A name that is
+ * not UTF-8 is listed under its lossy spelling (as the Engine's changes list spells it) and not entered: it can
+ * be classified, and is refused only if staging or measuring it is ever attempted.
+ */
 export async function listTree(root: string): Promise<string[]> {
   const out: string[] = [];
   const walk = async (dir: string): Promise<void> => {
-    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
+    const entries = (await readdir(dir, { withFileTypes: true, encoding: "buffer" })).sort((a, b) =>
+      Buffer.compare(a.name, b.name),
+    );
     for (const entry of entries) {
-      const full = join(dir, entry.name);
+      const full = join(dir, entry.name.toString("utf8"));
       out.push(full);
-      if (entry.isDirectory()) await walk(full);
+      if (entry.isDirectory() && isCarriableName(entry.name)) await walk(full);
     }
   };
   await walk(root);
@@ -87,15 +132,16 @@ export async function listTree(root: string): Promise<string[]> {
 /**
  * Files and bytes under a host path (a file counts as one). Synchronous calls on purpose: nothing else runs
  * meanwhile, and on a 40k-entry tree they take ~0.2 s where awaiting each lstat on the thread pool took ~1 s.
+ * Names are walked as bytes, so a name that is not UTF-8 is counted rather than lost.
  */
 export async function measureTree(root: string): Promise<{ files: number; bytes: number }> {
   const top = await lstat(root);
   if (!top.isDirectory()) return { files: 1, bytes: top.isFile() ? top.size : 0 };
   let files = 0;
   let bytes = 0;
-  const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const full = join(dir, entry.name);
+  const walk = (dir: Buffer): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true, encoding: "buffer" })) {
+      const full = Buffer.concat([dir, Buffer.from("/"), entry.name]);
       if (entry.isDirectory()) walk(full);
       else {
         files += 1;
@@ -103,6 +149,6 @@ export async function measureTree(root: string): Promise<{ files: number; bytes:
       }
     }
   };
-  walk(root);
+  walk(Buffer.from(root));
   return { files, bytes };
 }

@@ -1,5 +1,6 @@
 import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { throwIfAborted, UsageError } from "../errors.js";
 import type { RunContext } from "../events.js";
 import type { Lock, LockAsset } from "../lock/lock.js";
 import { writeStageStamps } from "../lock/stage-stamp.js";
@@ -7,7 +8,9 @@ import { digestTree } from "../lock/tree-digest.js";
 import { OLD_PREFIX, STAGING_PREFIX } from "../state/work-dir.js";
 import { classify, type PlannedAsset, stagingFilter } from "./classify.js";
 import { isInsideOrEqual } from "./classify-paths.js";
-import type { Runner, RunSession } from "./runner.js";
+import { fsError, isNoSpace } from "../util/fs-errors.js";
+import { escapeName, unsupportedName } from "../util/names.js";
+import type { ExportStats, Runner, RunSession } from "./runner.js";
 
 /** Directories bigger than this that no catalog entry claims are reported as "unclassified". */
 export const UNCLASSIFIED_MIN_BYTES = 1024 * 1024;
@@ -42,6 +45,8 @@ export interface DiscoverResult {
   secrets: string[];
   /** Whether the staged trees replaced `.mlpack/assets` (see `accept`). */
   published: boolean;
+  /** The container kept for inspection (`--keep`), or null. */
+  keptContainer: string | null;
 }
 
 /**
@@ -50,10 +55,15 @@ export interface DiscoverResult {
  * complete, so an interrupted discover never leaves a half-copied asset that bundle would trust.
  */
 export async function discover(opts: DiscoverOptions, ctx: RunContext): Promise<DiscoverResult> {
+  checkTimeout(opts.timeoutSec);
   const session = await opts.runner.run(
     { command: opts.command, projectDir: opts.projectDir, env: opts.env, timeoutSec: opts.timeoutSec },
     ctx,
   );
+  // Closed as soon as staging is done, so removing a container with GBs in its writable layer overlaps with
+  // publishing; `finally` closes it on every other path.
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= session.close());
   try {
     const changes = await session.changes();
     const found = classify({
@@ -71,15 +81,17 @@ export async function discover(opts: DiscoverOptions, ctx: RunContext): Promise<
         path: secret,
       });
     }
+    refuseProjectInAsset(found.assets, session);
     const unclassified: DiscoverResult["unclassified"] = [];
     for (const root of found.unknownRoots) {
-      const size = await session.measure(root);
+      const size = await measure(session, root);
       if (size.bytes > UNCLASSIFIED_MIN_BYTES)
         unclassified.push({ path: displayPath(root, session), ...size });
     }
     const scratch = join(opts.stageDir, `${STAGING_PREFIX}${process.pid}-${Date.now()}`);
     try {
       const assets = await stageAll(found.assets, session, opts, scratch, ctx);
+      const closed = close();
       const lock: Lock = {
         schemaVersion: 1,
         runner: opts.runner.kind,
@@ -90,22 +102,22 @@ export async function discover(opts: DiscoverOptions, ctx: RunContext): Promise<
         skipped: found.skipped.map((s) => ({ path: displayPath(s.path, session), reason: s.reason })),
       };
       const published = opts.accept ? opts.accept(lock) : true;
-      if (published) {
-        await publish(assets, scratch, opts.stageDir);
-        await writeStageStamps(opts.stageDir, assets);
-      }
+      const trash = published ? await publish(assets, scratch, opts.stageDir) : undefined;
+      if (published) await writeStageStamps(opts.stageDir, assets);
+      await Promise.all([closed, trash === undefined ? undefined : rm(trash, { recursive: true, force: true })]);
       return {
         lock,
         assets,
         unclassified,
         secrets: found.secrets.map((s) => displayPath(s, session)),
         published,
+        keptContainer: session.keptContainer,
       };
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
   } finally {
-    await session.close();
+    await close();
   }
 }
 
@@ -117,28 +129,31 @@ async function stageAll(
   ctx: RunContext,
 ): Promise<DiscoveredAsset[]> {
   await mkdir(scratch, { recursive: true });
+  const progress = await stagingProgress(planned, session, ctx);
   const out: DiscoveredAsset[] = [];
   for (const asset of planned) {
+    throwIfAborted(ctx.signal);
     const tmp = join(scratch, asset.id);
-    ctx.emit({
-      type: "progress",
-      id: `stage-${asset.id}`,
-      label: `stage ${asset.id}`,
-      done: 0,
-      unit: "items",
-    });
-    // A throwaway home's files can be moved rather than copied, unless another asset still needs them.
+    // A throwaway home's files can be moved rather than copied, unless another asset still needs them (the
+    // runner moves only what the run itself created; a user's folder is always copied).
     const overlaps = planned.some(
       (other) =>
         other !== asset && (isInsideOrEqual(other.source, asset.source) || isInsideOrEqual(asset.source, other.source)),
     );
-    const stats = await session.exportTree(asset.source, tmp, (rel) => stagingFilter(asset, rel), {
-      move: session.ephemeralHome && !overlaps,
-    });
+    let stats: ExportStats;
+    try {
+      stats = await session.exportTree(asset.source, tmp, (rel) => stagingFilter(asset, rel), {
+        move: !overlaps,
+        onBytes: progress.add,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      });
+    } catch (error) {
+      throw await stagingError(error, asset, session, opts.stageDir, scratch);
+    }
     for (const s of stats.skipped) {
       if (s.unsafe) ctx.emit({ type: "warning", message: `${asset.id}: skipped ${s.path}: ${s.reason}`, path: s.path });
     }
-    const summary = await digestTree(tmp);
+    const summary = stats.tree ?? (await digestTree(tmp));
     ctx.emit({
       type: "progress",
       id: `stage-${asset.id}`,
@@ -161,11 +176,114 @@ async function stageAll(
       stagedPath: join(opts.stageDir, asset.id),
     });
   }
+  progress.end();
   return out;
 }
 
-/** Replaces `.mlpack/assets` content with the new trees; old trees of assets no longer found are removed. */
-async function publish(assets: DiscoveredAsset[], scratch: string, stageDir: string): Promise<void> {
+/**
+ * Byte progress over the whole staging step, as the export streams: the total is what the run wrote (the
+ * container's writable layer; on the host, the size of each asset's source), events at most every 100 ms.
+ */
+async function stagingProgress(planned: PlannedAsset[], session: RunSession, ctx: RunContext) {
+  let total: number | undefined;
+  if (planned.length > 0) {
+    if (session.writtenBytes) total = await session.writtenBytes().catch(() => undefined);
+    else {
+      total = 0;
+      for (const asset of planned) total += (await session.measure(asset.source).catch(() => ({ bytes: 0 }))).bytes;
+    }
+  }
+  const label = `stage ${planned.length} asset${planned.length === 1 ? "" : "s"}`;
+  let done = 0;
+  let last = 0;
+  const emit = () =>
+    ctx.emit({ type: "progress", id: "stage", label, done, ...(total ? { total: Math.max(total, done) } : {}), unit: "bytes" });
+  if (planned.length > 0) emit();
+  return {
+    add: (bytes: number) => {
+      done += bytes;
+      const now = Date.now();
+      if (now - last >= 100) {
+        last = now;
+        emit();
+      }
+    },
+    end: () => {
+      if (planned.length === 0) return;
+      emit();
+      ctx.emit({ type: "progress-end", id: "stage" });
+    },
+  };
+}
+
+/**
+ * A failed export as the user should see it: a full disk names the staging folder and how much the asset needs;
+ * a file of theirs that cannot be read is named as such; anything else is passed on.
+ */
+async function stagingError(
+  error: unknown,
+  asset: PlannedAsset,
+  session: RunSession,
+  stageDir: string,
+  scratch: string,
+): Promise<unknown> {
+  const action = `staging asset ${asset.id} (${displayPath(asset.source, session)})`;
+  if (isNoSpace(error)) {
+    const needed = await session.measure(asset.source).then(
+      (m) => m.bytes,
+      () => undefined,
+    );
+    return fsError(error, { path: stageDir, isDir: true, action, ...(needed === undefined ? {} : { neededBytes: needed }) });
+  }
+  const path = (error as { path?: unknown }).path;
+  if (typeof path === "string" && !isInsideOrEqual(path, scratch)) return fsError(error, { path, action });
+  return error;
+}
+
+/**
+ * Project files are never staged: with `--workdir` inside a cache folder (e.g. the HF home) the project copied
+ * into the container would be exported as part of that cache, `.env` and all. Refused rather than filtered, so
+ * what is packaged never depends on which project files happen to exist.
+ */
+function refuseProjectInAsset(assets: readonly PlannedAsset[], session: RunSession): void {
+  for (const asset of assets) {
+    const inside = session.copiedIn.find((p) => isInsideOrEqual(p, asset.source));
+    if (inside === undefined) continue;
+    throw new UsageError(
+      `the project is copied into ${asset.source}, the ${asset.library} cache: its files (${escapeName(inside)}) would be packaged as asset ${asset.id}`,
+      {
+        code: "E_WORKDIR_OVERLAP",
+        hint: "Choose a --workdir (discover.workdir) outside every cache folder, e.g. the default /var/task.",
+      },
+    );
+  }
+}
+
+/** Size of an unclassified folder; a name the run's filesystem spells with bytes that are not UTF-8 is refused. */
+async function measure(session: RunSession, path: string): Promise<{ files: number; bytes: number }> {
+  try {
+    return await session.measure(path);
+  } catch (error) {
+    // Such a name reaches us as U+FFFD (the Engine's changes list and the local walk spell it that way).
+    if (path.includes("\uFFFD")) throw unsupportedName(path, "the run's filesystem");
+    throw error;
+  }
+}
+
+/** `--timeout`: any positive number of seconds (the timers cope with any size); anything else is a usage error. */
+function checkTimeout(seconds: number): void {
+  if (typeof seconds !== "number" || Number.isNaN(seconds) || seconds <= 0) {
+    throw new UsageError(`--timeout ${String(seconds)}: expected a positive number of seconds`, {
+      hint: "Example: --timeout 600 (10 minutes); the default is 3600.",
+    });
+  }
+}
+
+/**
+ * Replaces `.mlpack/assets` content with the new trees by renames; returns the folder holding the old trees, for
+ * the caller to remove (a crash before that leaves an `.old-*` folder, which the next run's leftover sweep removes).
+ */
+async function publish(assets: DiscoveredAsset[], scratch: string, stageDir: string): Promise<string> {
   const trash = join(stageDir, `${OLD_PREFIX}${process.pid}-${Date.now()}`);
   await mkdir(trash, { recursive: true });
   for (const name of await readdir(stageDir)) {
@@ -173,7 +291,7 @@ async function publish(assets: DiscoveredAsset[], scratch: string, stageDir: str
     await rename(join(stageDir, name), join(trash, name));
   }
   for (const asset of assets) await rename(join(scratch, asset.id), asset.stagedPath);
-  await rm(trash, { recursive: true, force: true });
+  return trash;
 }
 
 /** Host temp homes are per run; show them as ~ so the lock does not change from run to run. */

@@ -3,13 +3,15 @@ import { PassThrough, type Readable } from "node:stream";
 import type Docker from "dockerode";
 import { parseEnvList } from "../docker/env-list.js";
 import { waitAtMost, waitWithTimeout } from "../docker/wait.js";
-import { ModelCommandError, throwIfAborted, UsageError } from "../errors.js";
+import { throwIfAborted, UsageError } from "../errors.js";
 import type { RunContext } from "../events.js";
 import { changesFromDocker } from "./docker-changes.js";
 import { OutputTail } from "./output-tail.js";
 import { projectArchive } from "./project-archive.js";
-import type { Runner, RunRequest, RunSession } from "./runner.js";
-import { extractTree, measureArchive } from "./safe-extract.js";
+import { modelCommandFailed, type Runner, type RunRequest, type RunSession } from "./runner.js";
+import { getArchiveRaw } from "../docker/archive-socket.js";
+import { type ArchiveSource, extractTree, measureArchive } from "./safe-extract.js";
+import { escapeName } from "../util/names.js";
 
 /** Label on every container mlpack creates, so strays can be found: `docker ps -a --filter label=dev.mlpack.managed`. */
 export const MANAGED_LABEL = "dev.mlpack.managed";
@@ -61,7 +63,7 @@ export class DockerRunner implements Runner {
     });
     const remove = async () => {
       if (this.opts.keep) {
-        ctx.emit({ type: "step", message: `kept container ${container.id.slice(0, 12)} (--keep)` });
+        ctx.emit({ type: "step", message: `kept container ${container.id} (--keep)` });
         return;
       }
       await container.remove({ force: true, v: true }).catch(() => undefined);
@@ -70,7 +72,8 @@ export class DockerRunner implements Runner {
     ctx.signal?.addEventListener("abort", onAbort, { once: true });
     try {
       const project = await projectArchive(request.projectDir, this.opts.workdir);
-      await container.putArchive(project.stream, { path: "/" });
+      // An empty project is a real use (the code is in the image: -- python3 /app/model.py): nothing to copy.
+      if (project.stream) await container.putArchive(project.stream, { path: "/" });
       throwIfAborted(ctx.signal);
       const tail = new OutputTail();
       const attach = (await container.attach({
@@ -91,32 +94,46 @@ export class DockerRunner implements Runner {
       docker.modem.demuxStream(attach, stdout, stderr);
       const ended = new Promise<void>((resolve) => attach.on("end", resolve));
       ctx.emit({ type: "step", message: `running ${request.command.join(" ")} in ${this.image}` });
-      await container.start();
+      // With --keep the failed container is the thing to inspect: its id goes into the error too.
+      const kept = this.opts.keep ? { details: { keptContainer: container.id } } : {};
+      try {
+        await container.start();
+      } catch (error) {
+        throw startFailed(error, file, this.image, tail, kept);
+      }
       const { statusCode, timedOut } = await waitWithTimeout(container, request.timeoutSec);
       await waitAtMost(ended, 2000);
       throwIfAborted(ctx.signal);
-      if (timedOut || statusCode !== 0) {
-        const why = timedOut
-          ? `timed out after ${request.timeoutSec}s`
-          : `exited with code ${statusCode}`;
-        throw new ModelCommandError(
-          `the model command ${why}`,
-          { commandExitCode: timedOut ? null : statusCode, outputTail: tail.text() },
-          {
-            hint: timedOut
-              ? "Raise --timeout, or check the command hangs waiting for input."
-              : "Fix the command so it runs cleanly; its last output is shown above.",
-          },
-        );
+      if (timedOut) {
+        throw modelCommandFailed(`timed out after ${request.timeoutSec}s`, null, tail, {
+          hint: "Raise --timeout, or check whether the command waits for input or never exits.",
+          ...kept,
+        });
       }
+      if (statusCode !== 0) throw modelCommandFailed(`exited with code ${statusCode}`, statusCode, tail, kept);
+      const origin = `the container of ${this.image}`;
       return {
         env,
         home: env.HOME,
         ephemeralHome: false,
+        copiedIn: project.files,
+        keptContainer: this.opts.keep ? container.id : null,
         changes: async () => changesFromDocker((await container.changes()) ?? [], project.paths),
-        exportTree: async (path, dest, filter) =>
-          extractTree((await container.getArchive({ path })) as Readable, dest, filter),
-        measure: async (path) => measureArchive((await container.getArchive({ path })) as Readable),
+        exportTree: async (path, dest, filter, options) =>
+          extractTree(await archiveOf(docker, container, path, options?.signal), dest, {
+            filter,
+            source: path,
+            origin,
+            ...(options?.onBytes ? { onBytes: options.onBytes } : {}),
+            ...(options?.signal ? { signal: options.signal } : {}),
+          }),
+        measure: async (path) => measureArchive(await archiveOf(docker, container, path)),
+        writtenBytes: async () => {
+          // The writable layer's size: everything the command wrote, an upper bound of what staging copies.
+          const inspect = container.inspect.bind(container) as (o: { size: boolean }) => Promise<{ SizeRw?: number }>;
+          const info = await inspect({ size: true });
+          return typeof info.SizeRw === "number" && info.SizeRw > 0 ? info.SizeRw : undefined;
+        },
         close: async () => {
           ctx.signal?.removeEventListener("abort", onAbort);
           await remove();
@@ -166,6 +183,45 @@ async function ensureImage(docker: Docker, image: string, ctx: RunContext): Prom
   }
 }
 
+/**
+ * The archive of one path in the container. Over a unix socket it is read with getArchiveRaw (one reused read
+ * buffer, no per-read garbage); other endpoints (tcp, TLS) go through dockerode.
+ */
+async function archiveOf(docker: Docker, container: Docker.Container, path: string, signal?: AbortSignal): Promise<ArchiveSource> {
+  const socketPath = (await (docker.modem as { getSocketPath?: () => Promise<unknown> }).getSocketPath?.()) as
+    | string
+    | undefined;
+  if (typeof socketPath === "string" && socketPath !== "")
+    return (onChunk) => getArchiveRaw(socketPath, container.id, path, onChunk, signal);
+  return (await container.getArchive({ path })) as Readable;
+}
+
+/**
+ * `container.start()` fails before the command runs when the runtime cannot exec it (HTTP 400 "executable file
+ * not found", "permission denied", "no such file or directory"): the user's command, exit 4, not a bug.
+ */
+function startFailed(
+  error: unknown,
+  file: string,
+  image: string,
+  tail: OutputTail,
+  extra: { details?: object },
+): unknown {
+  const message = (error as { json?: { message?: string } }).json?.message ?? (error as Error).message ?? "";
+  const status = (error as { statusCode?: number }).statusCode;
+  if (status === undefined || !/OCI runtime|exec:|executable file|permission denied|no such file/i.test(message))
+    return error;
+  const reason = /executable file not found|no such file or directory/i.test(message)
+    ? `${file} was not found in ${image}`
+    : /permission denied/i.test(message)
+      ? `${file} is not executable in ${image}`
+      : message;
+  return modelCommandFailed(`could not start: ${reason}`, null, tail, {
+    hint: `Check the command name (${escapeName(file)}) and that it exists in the image's PATH, or give its full path (e.g. -- python3 /app/model.py).`,
+    cause: error,
+    ...extra,
+  });
+}
 
 /** Docker sets HOME=/root for root; other users get theirs from /etc/passwd, which we approximate. */
 function homeFor(user: string | undefined): string {

@@ -6,14 +6,33 @@ export interface ContainerExit {
   timedOut: boolean;
 }
 
+/** setTimeout's limit: a longer delay (2^31 ms ≈ 24.8 days) fires at once, with only a warning. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Calls `fn` after `ms`, for any delay: chains timers past setTimeout's 2^31 ms limit (a `--timeout` of
+ * 2,200,000 s otherwise killed the command 3 s in). A non-finite delay never fires. Returns a cancel function.
+ */
+export function setLongTimeout(fn: () => void, ms: number): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  const due = Date.now() + ms;
+  const arm = () => {
+    const left = due - Date.now();
+    if (left <= MAX_TIMER_MS) timer = setTimeout(fn, Math.max(0, left));
+    else timer = setTimeout(arm, MAX_TIMER_MS);
+  };
+  if (Number.isFinite(ms)) arm();
+  return () => clearTimeout(timer);
+}
+
 /** Waits for a started container to exit, killing it once `timeoutSec` has passed. */
 export async function waitWithTimeout(container: Docker.Container, timeoutSec: number): Promise<ContainerExit> {
   let timedOut = false;
-  const timer = setTimeout(() => {
+  const cancel = setLongTimeout(() => {
     timedOut = true;
     void container.kill().catch(() => undefined);
   }, timeoutSec * 1000);
-  const result = (await container.wait().finally(() => clearTimeout(timer))) as { StatusCode: number };
+  const result = (await container.wait().finally(cancel)) as { StatusCode: number };
   return { statusCode: result.StatusCode, timedOut };
 }
 

@@ -3,6 +3,7 @@ import { createReadStream } from "node:fs";
 import { lstat, readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import { compareUtf8 } from "../util/byte-order.js";
+import { isCarriableName, unsupportedName } from "../util/names.js";
 
 /** One entry of a staged tree, with the mode normalised the way the asset image will store it. */
 export interface TreeEntry {
@@ -33,9 +34,17 @@ async function sha256File(path: string): Promise<string> {
   return hash.digest("hex");
 }
 
-/** Walks a tree in byte order (parents first), streaming file hashes; other entry types are ignored. */
+/**
+ * Walks a tree in byte order (parents first), streaming file hashes; other entry types are ignored. Names are
+ * read as bytes: one that is not UTF-8 is refused (E_UNSUPPORTED_NAME) rather than read back under a mangled
+ * string that names another file or none.
+ */
 export async function* walkTree(root: string, rel = ""): AsyncGenerator<TreeEntry> {
-  const names = (await readdir(join(root, rel))).sort(compareUtf8);
+  const raw = await readdir(join(root, rel), { encoding: "buffer" });
+  for (const name of raw) {
+    if (!isCarriableName(name)) throw unsupportedName(Buffer.concat([Buffer.from(join(root, rel, "/")), name]), "a staged tree");
+  }
+  const names = raw.map((n) => n.toString("utf8")).sort(compareUtf8);
   for (const name of names) {
     const path = rel ? `${rel}/${name}` : name;
     const full = join(root, path);
@@ -58,17 +67,49 @@ export async function* walkTree(root: string, rel = ""): AsyncGenerator<TreeEntr
 }
 
 /**
- * The lock's per-asset digest: sha256 over the sorted (path, mode, size, sha256|linktarget) list, one line per
- * entry. Independent of mtimes, owners and directory read order, so the docker and local runners agree.
+ * Accumulates the lock's per-asset digest: sha256 over the sorted (path, mode, size, sha256|linktarget) list, one
+ * line per entry. Entries must arrive in walk order (see `sortForDigest` for entries collected in another order).
+ */
+export class TreeDigest {
+  private readonly hash = createHash("sha256");
+  private files = 0;
+  private bytes = 0;
+
+  add(entry: TreeEntry): void {
+    this.hash.update(`${entry.path}\0${entry.type}\0${entry.mode.toString(8)}\0${entry.size}\0${entry.content}\n`);
+    if (entry.type !== "dir") this.files += 1;
+    this.bytes += entry.size;
+  }
+
+  summary(): TreeSummary {
+    return { digest: `sha256:${this.hash.digest("hex")}`, files: this.files, bytes: this.bytes };
+  }
+}
+
+/**
+ * Sorts entries into `walkTree`'s order: per directory by name in byte order, each directory followed by its
+ * contents. That is the byte order of the paths with "/" ranked below every other character, which "\0" (never
+ * part of a name) gives.
+ */
+export function sortForDigest(entries: TreeEntry[]): TreeEntry[] {
+  const keyed = entries.map((entry) => ({ entry, key: entry.path.replaceAll("/", "\0") }));
+  keyed.sort((a, b) => compareUtf8(a.key, b.key));
+  return keyed.map((k) => k.entry);
+}
+
+/** The digest of entries collected in any order (e.g. while extracting an archive), as `digestTree` would give. */
+export function digestEntries(entries: TreeEntry[]): TreeSummary {
+  const digest = new TreeDigest();
+  for (const entry of sortForDigest(entries)) digest.add(entry);
+  return digest.summary();
+}
+
+/**
+ * The lock's per-asset digest of a staged tree on disk. Independent of mtimes, owners and directory read order,
+ * so the docker and local runners agree.
  */
 export async function digestTree(root: string): Promise<TreeSummary> {
-  const hash = createHash("sha256");
-  let files = 0;
-  let bytes = 0;
-  for await (const entry of walkTree(root)) {
-    hash.update(`${entry.path}\0${entry.type}\0${entry.mode.toString(8)}\0${entry.size}\0${entry.content}\n`);
-    if (entry.type !== "dir") files += 1;
-    bytes += entry.size;
-  }
-  return { digest: `sha256:${hash.digest("hex")}`, files, bytes };
+  const digest = new TreeDigest();
+  for await (const entry of walkTree(root)) digest.add(entry);
+  return digest.summary();
 }

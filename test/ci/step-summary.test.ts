@@ -33,6 +33,7 @@ const discoverData = {
   unclassified: [{ path: "/root/.odd|dir", files: 1, bytes: 2097152 }],
   skipped: [],
   secrets: ["/root/.cache/huggingface/token"],
+  keptContainer: null,
 };
 
 describe("stepSummaryMarkdown", () => {

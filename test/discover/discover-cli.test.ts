@@ -185,7 +185,8 @@ await describeReal(["pythonImage"], "discover with the docker runner (fixture mo
       code: "E_LOCK_DRIFT",
       details: { added: [], removed: [], changed: [{ id: "nltk" }] },
     });
-  });
+    // Four discovers in the python image: past the default 120 s on this shared 2-core machine.
+  }, 300_000);
 });
 
 await describeReal(["docker"], "discover with the docker runner (engine edge cases)", () => {

@@ -99,6 +99,7 @@ function toJson(result: DiscoverResult) {
     unclassified: result.unclassified,
     skipped: result.lock.skipped,
     secrets: result.secrets,
+    keptContainer: result.keptContainer,
   };
 }
 
@@ -147,5 +148,6 @@ function render(result: DiscoverResult, check: boolean, verbose: boolean): strin
   parts.push(
     check ? `\n${LOCK_FILE} is up to date.` : `\nWrote ${LOCK_FILE}; staged trees in .mlpack/assets/.`,
   );
+  if (result.keptContainer) parts.push(`Kept container ${result.keptContainer} (--keep): docker rm -f it when done.`);
   return parts.join("\n");
 }

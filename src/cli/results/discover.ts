@@ -15,6 +15,7 @@ export const discoverData = z.strictObject({
   unclassified: z.array(z.strictObject({ path: z.string(), files: count, bytes: count })),
   skipped: z.array(skippedPath),
   secrets: z.array(z.string()).describe("secret files seen and never packaged"),
+  keptContainer: z.string().nullable().describe("the container kept with --keep (full id), else null"),
 });
 
 export const discoverResult = resultDocument(
