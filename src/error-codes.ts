@@ -42,6 +42,10 @@ export const ERROR_CODES = {
   E_NOT_DIRECTORY: { exitCode: 2, meaning: "a folder path the user gave is a file, or its parent is" },
   E_UNSUPPORTED_NAME: { exitCode: 2, meaning: "a file name is not valid UTF-8 (the path is named, escaped)" },
   E_PATH_NOT_FOUND: { exitCode: 2, meaning: "a path the user gave does not exist" },
+  E_INCLUDE_SECRET: {
+    exitCode: 2,
+    meaning: "`--include` names a credentials folder (.aws, .ssh, .docker, …), which mlpack never packages",
+  },
   // 3, 4, 5, 130
   E_DOCKER_UNAVAILABLE: { exitCode: 3, meaning: "the Docker engine cannot be reached" },
   E_MODEL_COMMAND: { exitCode: 4, meaning: "the model command failed, timed out or could not start" },

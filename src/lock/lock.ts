@@ -17,6 +17,25 @@ export const lockAssetSchema = z.strictObject({
   files: z.number().int().nonnegative(),
   bytes: z.number().int().nonnegative(),
   digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+  writable: z
+    .literal(true)
+    .optional()
+    .describe(
+      "the library writes into this folder even on a cache hit (lock file, probe, unpacking): the final image gives it a writable view under /tmp at start (symlinks into the read-only asset) and points its variables there; absent = read-only",
+    ),
+  home: z
+    .string()
+    .regex(/^(?!\/)(?!.*(?:^|\/)\.{1,2}(?:\/|$))[^\u0000-\u001f\u007f]+$/)
+    .optional()
+    .describe(
+      "no variable moves this folder: the path relative to HOME where the library looks for it (\".mylib\", \".cache/clip\"); the final image links HOME/<home> to the asset at start (HOME=/tmp on Lambda)",
+    ),
+  notes: z
+    .array(z.string())
+    .optional()
+    .describe(
+      "advice for the Dockerfile, for assets no built-in catalog entry describes (--include folders, mlpack.json catalog entries): how the folder is relocated and what that implies",
+    ),
 });
 
 export const lockSchema = z.strictObject({
@@ -92,7 +111,7 @@ export function diffLocks(committed: Lock, found: Lock): LockDrift {
   for (const [id, next] of after) {
     const prev = before.get(id);
     if (!prev) continue;
-    const fields = (["digest", "target", "files", "bytes", "env", "library"] as const).filter(
+    const fields = (["digest", "target", "files", "bytes", "env", "library", "writable", "home"] as const).filter(
       (f) => canonicalJson(prev[f]) !== canonicalJson(next[f]),
     );
     if (fields.length > 0) changed.push({ id, fields });
