@@ -124,6 +124,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       env,
       version,
       section,
+      config: file,
     });
     out.close();
     return 0;

@@ -122,6 +122,9 @@ export function stepSummaryMarkdown(command: string, data: object): string | und
     case "init":
       text = init(value as InitData);
       break;
+    case "catalog":
+      // Listing the catalog changes nothing worth a job-summary section.
+      return undefined;
   }
   return `${text}\n`;
 }

@@ -1,14 +1,18 @@
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import { type UserEntry, userCatalogSchema } from "../catalog/user-entries.js";
 import { ConfigError, UsageError } from "../errors.js";
 import { envName, SETTINGS, type SectionName, type SettingSpec } from "./settings.js";
 
 export type SettingValue = string | number | boolean | string[];
 export type SectionValues = Record<string, SettingValue | undefined>;
 
-/** The parsed content of mlpack.json: one optional object per command section. */
-export type ConfigFile = Partial<Record<SectionName, SectionValues>>;
+/**
+ * The parsed content of mlpack.json: one optional object per command section, plus `catalog`, the user's own
+ * catalog entries (an array, not a section: `mlpack catalog` has no settings).
+ */
+export type ConfigFile = Partial<Record<Exclude<SectionName, "catalog">, SectionValues>> & { catalog?: UserEntry[] };
 
 function valueSchema(spec: SettingSpec): z.ZodType {
   switch (spec.kind) {
@@ -34,8 +38,9 @@ const COMMENT = z.union([z.string(), z.array(z.string())]).optional();
  */
 export function configSchema(): z.ZodType<ConfigFile> {
   const sections: Record<string, z.ZodType> = { $schema: z.string().optional(), $comment: COMMENT };
+  sections.catalog = userCatalogSchema.optional();
   for (const [section, specs] of Object.entries(SETTINGS)) {
-    // A command without settings (catalog) has no section in mlpack.json.
+    // A command without settings has no section in mlpack.json (`catalog` is the list of user entries).
     if (specs.length === 0) continue;
     const shape: Record<string, z.ZodType> = { $comment: COMMENT };
     for (const spec of specs) {
@@ -137,8 +142,8 @@ export interface ResolveInput {
 export function resolveSection(input: ResolveInput): SectionValues {
   const out: SectionValues = {};
   for (const spec of SETTINGS[input.section]) {
-    const fromFile =
-      spec.inConfig === false ? undefined : (input.file[input.section]?.[spec.key] ?? undefined);
+    const values = input.section === "catalog" ? undefined : input.file[input.section];
+    const fromFile = spec.inConfig === false ? undefined : (values?.[spec.key] ?? undefined);
     const name = envName(input.section, spec.key);
     const rawEnv = input.env[name];
     const fromEnv = rawEnv === undefined ? undefined : parseEnvValue(spec, name, rawEnv);

@@ -1,4 +1,4 @@
-import type { SectionValues } from "../../config/resolve.js";
+import type { ConfigFile, SectionValues } from "../../config/resolve.js";
 import type { SectionName } from "../../config/settings.js";
 import type { Output } from "../output.js";
 
@@ -14,6 +14,8 @@ export interface CommandContext {
   version: string;
   /** Another command's settings from mlpack.json and MLPACK_* (no flags), e.g. discover reading bundle.assetRoot. */
   section(name: SectionName): SectionValues;
+  /** mlpack.json as loaded and validated ({} when there is none), e.g. its `catalog` entries. */
+  config: ConfigFile;
 }
 
 export interface CommandSpec {
@@ -69,6 +71,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary:
       "run the final image like Lambda does (read-only, no network, non-root) and prove the assets load",
     run: async (ctx) => (await import("./verify.js")).runVerify(ctx),
+  },
+  {
+    name: "catalog",
+    usage: "catalog [id]",
+    summary: "list the caches mlpack knows: the built-in catalog and the entries in mlpack.json",
+    helpAfter:
+      'Teach mlpack your library in mlpack.json:\n  "catalog": [{ "id": "mylib", "paths": ["~/.mylib"], "env": { "MYLIB_HOME": "{dir}" } }]',
+    run: async (ctx) => (await import("./catalog.js")).runCatalog(ctx),
   },
   {
     name: "init",

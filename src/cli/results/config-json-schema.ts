@@ -36,6 +36,10 @@ export function mlpackConfigJsonSchema(): JsonObject {
   for (const [section, specs] of Object.entries(SETTINGS) as [SectionName, readonly SettingSpec[]][]) {
     const node = sections[section];
     if (!isObject(node)) continue;
+    if (section === "catalog") {
+      node.description = "your own catalog entries, shaped like the built-in ones; `mlpack catalog` lists both";
+      continue;
+    }
     node.description = section === "global" ? "options of every command" : `settings of mlpack ${section}`;
     const props = isObject(node.properties) ? node.properties : {};
     for (const spec of specs) {
