@@ -3,6 +3,7 @@ import { z } from "zod";
 import { abs, env, home, xdgCache, xdgConfig, xdgData } from "./define.js";
 import { CATALOG } from "./index.js";
 import type { CacheLocation, Candidate, CatalogEntry } from "./types.js";
+import { entryProblems, locationIds } from "./validate.js";
 
 /**
  * Catalog entries a team writes in mlpack.json (`catalog: [...]`), so mlpack learns their library once:
@@ -61,9 +62,16 @@ export const userEntrySchema = z
 
 export const userCatalogSchema = z.array(userEntrySchema).superRefine((entries, ctx) => {
   const seen = new Set<string>();
+  const converted = entries.map(toCatalogEntry);
+  const known = locationIds([...CATALOG, ...converted]);
   entries.forEach((e, i) => {
     if (seen.has(e.id)) ctx.addIssue({ code: "custom", path: [i, "id"], message: `"${e.id}" is used by two entries` });
     seen.add(e.id);
+    // The same rules as the built-in entries (test/catalog/catalog.test.ts); the schema above should make these
+    // unreachable, so a message here names the converted entry's key.
+    for (const p of entryProblems(converted[i] as CatalogEntry, known)) {
+      ctx.addIssue({ code: "custom", path: [i], message: `${p.key}: ${p.message}` });
+    }
   });
 });
 

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { includeArgument } from "../discover/include-spec.js";
 import { formatBytes } from "./format.js";
 import type { BundleData, DiscoverData, DockerfileData, InitData, PushData } from "./results/index.js";
 import { isResultCommand, RESULT_SCHEMAS } from "./results/index.js";
@@ -37,9 +38,9 @@ function discover(d: DiscoverData): string {
       : "No known ML caches were written by the command.",
   ];
   if (d.unclassified.length > 0) {
-    lines.push("", "Unclassified (not packaged; add with `--include PATH`):");
+    lines.push("", "New folders no library claims (not packaged):");
     for (const u of d.unclassified)
-      lines.push(`- ${code(u.path)}: ${u.files} files, ${formatBytes(u.bytes)}`);
+      lines.push(`- ${code(u.path)}: ${u.files} files, ${formatBytes(u.bytes)}; add with ${code(includeArgument(u.include))}`);
   }
   if (d.secrets.length > 0) lines.push("", `Secrets never packaged: ${d.secrets.map(code).join(", ")}`);
   lines.push("", d.checked ? "`mlpack.lock.json` is up to date." : "Wrote `mlpack.lock.json`.");

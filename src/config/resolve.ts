@@ -100,6 +100,8 @@ function validKeys(section: SectionName): string {
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === "invalid_type") return `must be ${issue.expected}`;
+  // A record key (catalog[].env's variable names): the key's own rule says more than "Invalid key in record".
+  if (issue.code === "invalid_key" && issue.issues[0]) return `is invalid: ${issue.issues[0].message}`;
   if (issue.code === "invalid_value")
     return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
   return `is invalid: ${issue.message}`;

@@ -1,4 +1,4 @@
-import { CATALOG, NOISE_LOCATIONS } from "../catalog/index.js";
+import { CATALOG, GLOBAL_RULES, NOISE_LOCATIONS } from "../catalog/index.js";
 import { resolvePlaces } from "../catalog/resolve.js";
 import type { CatalogEntry } from "../catalog/types.js";
 import { UsageError } from "../errors.js";
@@ -123,6 +123,20 @@ export async function classifyRun(opts: ClassifyRunOptions, ctx: RunContext): Pr
   return { found, unknown, ...(scan === undefined ? {} : { scan }) };
 }
 
+/**
+ * What can be said about `--include` values before anything runs: their syntax, and whether they name a
+ * credentials folder by name (`~/.aws`, `/root/.ssh`). Fails fast instead of after a long model run.
+ */
+export function precheckIncludes(values: readonly string[]): void {
+  const rules = GLOBAL_RULES.filter((r) => r.kind === "secret").map((r) => ({ pattern: r.glob, kind: r.kind, reason: r.reason }));
+  for (const raw of values) {
+    const spec = parseIncludeSpec(raw);
+    const places = { home: "/home", projectRoot: "/project" };
+    const secret = firstSkip(rules, resolveIncludePath(spec.path, places));
+    if (secret) throw secretInclude(spec, secret.reason, portablePath(secret.root, places));
+  }
+}
+
 /** Whether a run path exists: it is in the diff (or holds a change), else the runner is asked. */
 function existence(changes: readonly ChangedPath[], session: RunSession): (path: string) => Promise<boolean> {
   const known = new Set<string>();
@@ -178,9 +192,12 @@ function refuseSecret(spec: IncludeSpec, path: string, opts: ClassifyRunOptions)
     absoluteRules(places, []).filter((r) => r.kind === "secret"),
     path,
   );
-  if (!secret) return;
-  throw new UsageError(
-    `--include ${escapeName(spec.raw)}: ${escapeName(secret.root)} is a secret (${secret.reason}); mlpack never packages credentials`,
+  if (secret) throw secretInclude(spec, secret.reason, secret.root);
+}
+
+function secretInclude(spec: IncludeSpec, reason: string, root: string): UsageError {
+  return new UsageError(
+    `--include ${escapeName(spec.raw)}: ${escapeName(root)} is a secret (${reason}); mlpack never packages credentials`,
     {
       code: "E_INCLUDE_SECRET",
       hint: "Include the cache folder itself, not a folder that holds credentials. Secret files below an included folder are skipped.",

@@ -5,6 +5,7 @@ import type Docker from "dockerode";
 import { execa } from "execa";
 import { z } from "zod";
 import { waitWithTimeout } from "../docker/wait.js";
+import { demuxLogs } from "../verify/container-run.js";
 import type { RunContext } from "../events.js";
 import { MANAGED_LABEL } from "./docker-runner.js";
 import { projectArchive } from "./project-archive.js";
@@ -114,6 +115,8 @@ export interface DockerCodeScannerOptions {
   workdir: string;
   projectDir: string;
   python?: string;
+  /** Extra labels (tests find their containers by them). */
+  labels?: Readonly<Record<string, string>>;
 }
 
 /** The docker runner: a throwaway container of the same image, project copied in, no network; removed after. */
@@ -157,6 +160,7 @@ export class DockerCodeScanner implements CodeScanner {
         [MANAGED_LABEL]: "true",
         "dev.mlpack.command": "discover-code-scan",
         "dev.mlpack.session": randomBytes(6).toString("hex"),
+        ...this.opts.labels,
       },
       AttachStdout: false,
       AttachStderr: false,
@@ -176,7 +180,8 @@ export class DockerCodeScanner implements CodeScanner {
       }
       const { statusCode, timedOut } = await waitWithTimeout(container, SCAN_TIMEOUT_SEC);
       const logs = (await container.logs({ stdout: true, stderr: false, follow: false })) as unknown as Buffer;
-      const stdout = demux(logs);
+      // stderr is not asked for, so the frames hold only the scanner's JSON.
+      const stdout = demuxLogs(logs);
       if (timedOut) return { kind: "done", result: unavailable(`timed out after ${SCAN_TIMEOUT_SEC}s`) };
       if (statusCode === 127) return { kind: "missing", reason: `${python}: not found` };
       if (statusCode !== 0) return { kind: "done", result: unavailable(`${python} exited with code ${statusCode}`) };
@@ -190,17 +195,4 @@ export class DockerCodeScanner implements CodeScanner {
 
 function unavailable(reason: string): CodeScanResult {
   return { available: false, reason, hits: [], files: 0 };
-}
-
-/** The stdout frames of a non-TTY container log (8-byte headers: stream, 0, 0, 0, big-endian size). */
-export function demux(buffer: Buffer): string {
-  const out: Buffer[] = [];
-  let i = 0;
-  while (i + 8 <= buffer.length) {
-    const stream = buffer[i] as number;
-    const size = buffer.readUInt32BE(i + 4);
-    if (stream === 1) out.push(buffer.subarray(i + 8, i + 8 + size));
-    i += 8 + size;
-  }
-  return Buffer.concat(out).toString("utf8");
 }

@@ -8,7 +8,7 @@ import { digestTree } from "../lock/tree-digest.js";
 import { OLD_PREFIX, STAGING_PREFIX } from "../state/work-dir.js";
 import { type PlannedAsset, stagingFilter } from "./classify.js";
 import { isInsideOrEqual } from "./classify-paths.js";
-import { type CodeScanSummary, classifyRun, type UnknownReport } from "./classify-run.js";
+import { type CodeScanSummary, classifyRun, precheckIncludes, type UnknownReport } from "./classify-run.js";
 import type { CodeScanner } from "./code-scan.js";
 import type { Relocation } from "./relocate.js";
 import type { Runner, RunSession } from "./runner.js";
@@ -67,6 +67,7 @@ export interface DiscoverResult {
  * complete, so an interrupted discover never leaves a half-copied asset that bundle would trust.
  */
 export async function discover(opts: DiscoverOptions, ctx: RunContext): Promise<DiscoverResult> {
+  precheckIncludes(opts.include);
   const session = await opts.runner.run(
     { command: opts.command, projectDir: opts.projectDir, env: opts.env, timeoutSec: opts.timeoutSec },
     ctx,
