@@ -28,7 +28,8 @@ export function settingHelp(section: SectionName, spec: SettingSpec): string {
  * hover through the file's `$schema`.
  */
 export function mlpackConfigJsonSchema(): JsonObject {
-  const schema = z.toJSONSchema(configSchema()) as JsonObject;
+  // Input mode: what a user may write (catalog entries' env, writable and notes have defaults).
+  const schema = z.toJSONSchema(configSchema(), { io: "input" }) as JsonObject;
   schema.title = "mlpack.json";
   schema.description =
     "mlpack project config. Precedence: built-in default < mlpack.json < MLPACK_* environment < flag.";
