@@ -1,4 +1,4 @@
-import { CATALOG, NOISE_LOCATIONS, SYSTEM_PATHS } from "../catalog/index.js";
+import { CATALOG, GLOBAL_RULES, NOISE_LOCATIONS, SYSTEM_PATHS } from "../catalog/index.js";
 import { type Place, resolvePlaces } from "../catalog/resolve.js";
 import { type Hit, planCatalogAssets } from "./classify-assets.js";
 import { hitsFor, planIncludeAssets } from "./classify-include.js";
@@ -43,6 +43,9 @@ export function classify(input: ClassifyInput): Classification {
   const rules = absoluteRules(places, input.exclude);
   const skipOf = skipMatcher(rules);
   const secretOf = skipMatcher(rules.filter((r) => r.kind === "secret"));
+  // Skips by name alone (`.netrc`, `__pycache__`) do not stop an unknown folder from being reported whole:
+  // including it is safe, the staging filter drops them again.
+  const byName = skipMatcher(GLOBAL_RULES.map((r) => ({ pattern: r.glob, kind: r.kind, reason: r.reason })));
   // The local runner's home lives under /tmp: a system prefix holding HOME is not a system path there.
   const systemPaths = SYSTEM_PATHS.filter((s) => !isInsideOrEqual(ctx.home, s));
   const includes = input.include.map((inc) => ({ ...inc, path: normalizePath(inc.path) }));
@@ -58,6 +61,7 @@ export function classify(input: ClassifyInput): Classification {
   const parents = new Set(changes.flatMap((c) => ancestors(c.path)));
 
   const skipped = new Map<string, { kind: SkipKind; reason: string }>();
+  const nameOnly = new Set<string>();
   const secrets = new Set<string>();
   const cacheHits: Hit[] = [];
   const unknownLeaves: string[] = [];
@@ -70,6 +74,7 @@ export function classify(input: ClassifyInput): Classification {
     const skip = skipOf(path);
     if (skip) {
       if (!skipped.has(skip.root)) skipped.set(skip.root, { kind: skip.kind, reason: skip.reason });
+      if (byName(path)?.root === skip.root) nameOnly.add(skip.root);
       continue;
     }
     if (parents.has(path)) continue;
@@ -88,7 +93,7 @@ export function classify(input: ClassifyInput): Classification {
 
   const claimed = [
     ...places.map((p) => literalPrefix(p.dir)),
-    ...skipped.keys(),
+    ...[...skipped.keys()].filter((p) => !nameOnly.has(p)),
     ...includePaths,
     ...assets.map((a) => a.source),
   ];

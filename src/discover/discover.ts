@@ -175,7 +175,7 @@ async function stageAll(
     out.push({
       id: asset.id,
       library: asset.library,
-      source: displayPath(asset.source, session),
+      source: displayPath(asset.source, session, opts.projectRoot),
       target: asset.target,
       env: asset.env,
       files: summary.files,

@@ -176,11 +176,7 @@ export function relocate(input: RelocateInput): AssetLayout {
 
 function viaHit(input: RelocateInput, hit: CodeHit, named: string): AssetLayout {
   const mover = hit.relation === "dir" ? named : posix.dirname(named);
-  const layout = viaVariable(input, mover, hit.variable, { via: "code", variable: hit.variable, evidence: hit });
-  layout.notes = [
-    `${hit.variable} moves it: the image's Python code reads it next to "${hit.name}" (${hit.file}); mlpack points it at ${layout.env[hit.variable]}.`,
-  ];
-  return layout;
+  return viaVariable(input, mover, hit.variable, { via: "code", variable: hit.variable, evidence: hit });
 }
 
 /** The variable names `mover` (the folder itself, or an ancestor the root sits in). */
@@ -192,7 +188,8 @@ function viaVariable(input: RelocateInput, mover: string, variable: string, relo
   return {
     target,
     env: { [variable]: dir },
-    notes: [`Packaged because of --include ${portablePath(input.root, input.places)}=${variable}: ${variable}=${dir}.`],
+    // The same words however the variable was found (=VAR, the scan), so equivalent runs write the same lock.
+    notes: [`${variable}=${dir} points the library at ${portablePath(input.root, input.places)}, kept in ${posix.join(input.assetRoot, target)}.`],
     relocation,
   };
 }

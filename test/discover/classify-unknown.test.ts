@@ -47,8 +47,7 @@ describe("relocate: where an unknown cache goes and what moves it", () => {
     const inXdg = relocate({ ...base, root: "/root/.cache/mylib", hits: [hit({ name: "mylib", variable: "MYLIB_CACHE" })] });
     expect(inXdg).toMatchObject({ target: "include/cache-mylib", env: { MYLIB_CACHE: "/cache/include/cache-mylib" } });
     expect(inXdg.relocation).toMatchObject({ via: "code", variable: "MYLIB_CACHE", evidence: { file: "mylib/config.py" } });
-    expect(inXdg.notes[0]).toContain("(mylib/config.py)");
-    expect(inXdg.notes[0]).not.toContain(":12");
+    expect(inXdg.notes).toEqual(["MYLIB_CACHE=/cache/include/cache-mylib points the library at ~/.cache/mylib, kept in /cache/include/cache-mylib."]);
   });
 
   it("a `parent` lookup (join(getenv('ROOT', '~'), '.mylib')) points the variable at the folder's parent", () => {
@@ -106,6 +105,15 @@ describe("classify: unknown folders, includes and writable assets", () => {
       { name: "/opt", match: "substring" },
       { name: "noxvar", match: "segment" },
     ]);
+  });
+
+  it("a folder holding a secret or noise by name is still reported whole (the secret is skipped when included)", () => {
+    const r = classify(input(["/root/.mixed/data.bin", "/root/.mixed/.netrc", "/root/.mixed/__pycache__/x.pyc"]));
+    expect(r.unknownRoots).toEqual(["/root/.mixed"]);
+    expect(r.secrets).toEqual(["/root/.mixed/.netrc"]);
+    // A cache location's own skip (HF's token) still keeps its parents from being one unknown folder.
+    const hf = classify(input(["/root/.cache/huggingface/token", "/root/.cache/other/x"]));
+    expect(hf.unknownRoots).toEqual(["/root/.cache/other"]);
   });
 
   it("a scan hit makes the suggestion carry =VAR, so the pasted argument no longer depends on the scan", () => {
