@@ -40,7 +40,9 @@ function discover(d: DiscoverData): string {
   if (d.unclassified.length > 0) {
     lines.push("", "New folders no library claims (not packaged):");
     for (const u of d.unclassified)
-      lines.push(`- ${code(u.path)}: ${u.files} files, ${formatBytes(u.bytes)}; add with ${code(includeArgument(u.include))}`);
+      lines.push(
+        `- ${code(u.path)}: ${u.files} files, ${formatBytes(u.bytes)}${u.include === null ? "" : `; add with ${code(includeArgument(u.include))}`}`,
+      );
   }
   if (d.secrets.length > 0) lines.push("", `Secrets never packaged: ${d.secrets.map(code).join(", ")}`);
   lines.push("", d.checked ? "`mlpack.lock.json` is up to date." : "Wrote `mlpack.lock.json`.");

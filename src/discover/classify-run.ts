@@ -37,7 +37,10 @@ export interface ClassifyRunOptions {
 }
 
 /** An unknown folder as reported: what `--include` would make of it, with its size. */
-export interface UnknownReport extends UnknownCache {
+export interface UnknownReport extends Omit<UnknownCache, "include"> {
+  kind: "folder" | "file";
+  /** The `--include` value; null for a file (mlpack packages folders). */
+  include: string | null;
   files: number;
   bytes: number;
 }
@@ -72,6 +75,12 @@ export async function classifyRun(opts: ClassifyRunOptions, ctx: RunContext): Pr
   };
   const specs = opts.include.map((raw) => parseIncludeSpec(raw));
   const exists = existence(opts.changes, session);
+  // A new path that holds nothing new is a file or an empty folder; measuring tells them apart.
+  const live = opts.changes.filter((c) => c.kind !== "deleted").map((c) => normalizePath(c.path));
+  const changed = new Set(live);
+  const holders = new Set(live.flatMap((p) => ancestors(p)));
+  const isNewFile = async (path: string, files?: number) =>
+    changed.has(path) && !holders.has(path) && (files ?? (await session.measure(path)).files) === 1;
   const includes: IncludeRequest[] = [];
   for (const spec of specs) {
     const path = await resolveSpec(spec, places, opts.hostHome, exists, ctx);
@@ -79,6 +88,11 @@ export async function classifyRun(opts: ClassifyRunOptions, ctx: RunContext): Pr
     if (!(await exists(path))) {
       const plain = classify({ ...base, include: [], writable: [] });
       throw missingInclude(spec, path, places, plain, session.ephemeralHome);
+    }
+    if (await isNewFile(path)) {
+      throw new UsageError(`--include ${escapeName(spec.raw)}: ${escapeName(portablePath(path, places))} is a file; mlpack packages folders`, {
+        hint: "Include the folder the library keeps its files in (a file directly in HOME cannot be an asset of its own).",
+      });
     }
     includes.push({ path, ...(spec.variable === undefined ? {} : { variable: spec.variable }) });
   }
@@ -119,7 +133,11 @@ export async function classifyRun(opts: ClassifyRunOptions, ctx: RunContext): Pr
   }
 
   const unknown: UnknownReport[] = [];
-  for (const u of found.unknown) unknown.push({ ...u, ...(await session.measure(u.path)) });
+  for (const u of found.unknown) {
+    const size = await session.measure(u.path);
+    const file = await isNewFile(u.path, size.files);
+    unknown.push({ ...u, kind: file ? "file" : "folder", include: file ? null : u.include, ...size });
+  }
   return { found, unknown, ...(scan === undefined ? {} : { scan }) };
 }
 

@@ -31,7 +31,7 @@ const discoverData = {
     { ...asset("torch", 65536), notes: [], stagedPath: "/p/.mlpack/assets/torch" },
   ],
   unclassified: [
-    { path: "/root/.odd|dir", files: 1, bytes: 2097152, include: "~/.odd|dir", relocation: { via: "home" } },
+    { path: "/root/.odd|dir", kind: "folder", files: 1, bytes: 2097152, include: "~/.odd|dir", relocation: { via: "home" } },
   ],
   skipped: [],
   secrets: ["/root/.cache/huggingface/token"],

@@ -115,6 +115,7 @@ await describeReal(["pythonImage"], "discover with the docker runner (fixture mo
     expect(doc.unclassified).toEqual([
       {
         path: "/root/.mystery-models",
+        kind: "folder",
         files: 1,
         bytes: 2 * 1024 * 1024,
         include: "~/.mystery-models",
@@ -268,6 +269,6 @@ it("--runner local works with no engine at all", async () => {
     "torch",
   ]);
   expect(doc.unclassified).toEqual([
-    { path: "~/.mystery-models", files: 1, bytes: 2 * 1024 * 1024, include: "~/.mystery-models", relocation: { via: "home" } },
+    { path: "~/.mystery-models", kind: "folder", files: 1, bytes: 2 * 1024 * 1024, include: "~/.mystery-models", relocation: { via: "home" } },
   ]);
 });

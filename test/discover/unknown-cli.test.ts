@@ -159,6 +159,20 @@ describe("unknown caches with --runner local", () => {
     expect(err.message + (err.hint ?? "")).not.toContain(".mlpack/tmp");
   });
 
+  it("a new file directly in HOME is reported as a file; including it is exit 2", async () => {
+    const project = await useTempProject({
+      "app.py": 'import os\nopen(os.path.expanduser("~/.mylib.json"), "w").write("{}")\n',
+    });
+    const r = await runCli(["--json", "discover", "--runner", "local", "--", "python3", "app.py"], { cwd: project.dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(json(r.stdout).unclassified).toEqual([
+      { path: "~/.mylib.json", kind: "file", include: null, files: 1, bytes: 2, relocation: { via: "home" } },
+    ]);
+    const inc = await runCli(["discover", "--runner", "local", "--include", "~/.mylib.json", "--", "python3", "app.py"], { cwd: project.dir });
+    expect(inc.code).toBe(2);
+    expect(inc.stderr).toContain("--include ~/.mylib.json: ~/.mylib.json is a file; mlpack packages folders");
+  });
+
   it("including a credentials folder is exit 2 naming the rule, before anything runs", async () => {
     const project = await localProject();
     await secretRefusals(project, ["--runner", "local"]);

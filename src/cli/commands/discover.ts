@@ -145,8 +145,8 @@ function renderUnknown(unknown: DiscoverResult["unclassified"]): string {
     escapeName(u.path),
     `${u.files} ${u.files === 1 ? "file" : "files"}`,
     formatBytes(u.bytes),
-    u.bytes >= LIKELY_CACHE_BYTES ? "likely a download cache" : "small: settings or state?",
-    escapeName(includeArgument(u.include)),
+    u.kind === "file" ? "a file" : u.bytes >= LIKELY_CACHE_BYTES ? "likely a download cache" : "small: settings or state?",
+    u.include === null ? "(files are not packaged on their own)" : escapeName(includeArgument(u.include)),
     u.relocation.via === "code" || u.relocation.via === "xdg" ? `(${describeRelocation(u.relocation)})` : "",
   ]);
   return [

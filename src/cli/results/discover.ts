@@ -40,9 +40,13 @@ export const discoverData = z.strictObject({
         path: z.string(),
         files: count,
         bytes: count,
+        kind: z.enum(["folder", "file"]),
         include: z
           .string()
-          .describe("the --include value that packages it (~/x, ./x or /abs, with =VAR when the code scan found the variable)"),
+          .nullable()
+          .describe(
+            "the --include value that packages it (~/x, ./x or /abs, with =VAR when the code scan found the variable); null for a file",
+          ),
         relocation: relocation.describe("how the folder would be found in the image if included"),
       }),
     )
