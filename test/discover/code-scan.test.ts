@@ -7,7 +7,7 @@ import {
   pythonOf,
 } from "../../src/discover/code-scan.js";
 import { noopEmit } from "../../src/events.js";
-import { dockerClient } from "../support/docker.js";
+import { dockerClient, TEST_LABEL_KEY } from "../support/docker.js";
 import { testEnv } from "../support/env.js";
 import { useTempProject } from "../support/project.js";
 import { describeReal } from "../support/real.js";
@@ -94,21 +94,18 @@ describe("the Python code scanner (host python)", () => {
 await describeReal(["pythonImage"], "the Python code scanner in a throwaway container", () => {
   const docker = dockerClient();
 
-  async function left(label: string): Promise<number> {
-    return (await docker.listContainers({ all: true, filters: { label: [label] } })).length;
+  /** A scanner whose containers carry a label of this test, and a count of those still there. */
+  function labelled(image: string, projectDir: string) {
+    const value = `unknown-scan-${randomBytes(4).toString("hex")}`;
+    const scanner = new DockerCodeScanner({ docker, image, workdir: "/var/task", projectDir, labels: { [TEST_LABEL_KEY]: value } });
+    const left = async () =>
+      (await docker.listContainers({ all: true, filters: { label: [`${TEST_LABEL_KEY}=${value}`] } })).length;
+    return { scanner, left };
   }
 
   it("finds scikit-learn's SCIKIT_LEARN_DATA in the image's own site-packages, and the project's code; removes its container", async () => {
     const project = await useTempProject(PACKAGE);
-    const label = `dev.mlpack.test=unknown-scan-${randomBytes(4).toString("hex")}`;
-    const [key, value] = label.split("=") as [string, string];
-    const scanner = new DockerCodeScanner({
-      docker,
-      image: testEnv().pythonImage,
-      workdir: "/var/task",
-      projectDir: project.dir,
-      labels: { [key]: value },
-    });
+    const { scanner, left } = labelled(testEnv().pythonImage, project.dir);
     const result = await scanner.scan(
       [
         { name: "scikit_learn_data", match: "segment" },
@@ -129,23 +126,15 @@ await describeReal(["pythonImage"], "the Python code scanner in a throwaway cont
     );
     // The project (copied to the workdir, first on sys.path) comes before site-packages.
     expect(result.hits.find((h) => h.name === ".mylib")).toMatchObject({ variable: "MYLIB_HOME", file: "mylib/__init__.py", line: 5 });
-    expect(await left(label)).toBe(0);
+    expect(await left()).toBe(0);
   });
 
   it("an image without python is 'unavailable' and leaves nothing behind", async () => {
     const project = await useTempProject({ "run.sh": "true\n" });
-    const label = `dev.mlpack.test=unknown-scan-${randomBytes(4).toString("hex")}`;
-    const [key, value] = label.split("=") as [string, string];
-    const scanner = new DockerCodeScanner({
-      docker,
-      image: testEnv().busyboxImage,
-      workdir: "/var/task",
-      projectDir: project.dir,
-      labels: { [key]: value },
-    });
+    const { scanner, left } = labelled(testEnv().busyboxImage, project.dir);
     const result = await scanner.scan([{ name: ".x", match: "segment" }], {}, ctx);
     expect(result).toMatchObject({ available: false, hits: [] });
     expect(result.reason).toMatch(/no Python interpreter in .*busybox/);
-    expect(await left(label)).toBe(0);
+    expect(await left()).toBe(0);
   });
 });
