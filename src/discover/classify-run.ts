@@ -51,6 +51,8 @@ export interface CodeScanSummary {
   reason?: string;
   files: number;
   hits: number;
+  /** The scan stopped at its time limit. */
+  truncated?: boolean;
 }
 
 export interface ClassifiedRun {
@@ -112,6 +114,7 @@ export async function classifyRun(opts: ClassifyRunOptions, ctx: RunContext): Pr
       ...(result.reason === undefined ? {} : { reason: result.reason }),
       files: result.files,
       hits: result.hits.length,
+      ...(result.truncated ? { truncated: true } : {}),
     };
     if (!result.available) {
       const needed = found.assets.filter((a) => a.relocation?.via === "home" || a.relocation?.via === "none");

@@ -26,6 +26,8 @@ export interface CodeScanResult {
   hits: CodeHit[];
   /** .py files read. */
   files: number;
+  /** The scanner stopped at its time limit; the hits are those found until then. */
+  truncated?: boolean;
 }
 
 export interface CodeScanner {
@@ -46,7 +48,12 @@ const hitSchema = z.object({
   relation: z.enum(["dir", "parent"]),
   text: z.string(),
 });
-const outputSchema = z.object({ version: z.literal(1), files: z.number().int(), hits: z.array(hitSchema) });
+const outputSchema = z.object({
+  version: z.literal(1),
+  files: z.number().int(),
+  hits: z.array(hitSchema),
+  truncated: z.boolean().optional(),
+});
 
 let script: Promise<string> | undefined;
 
@@ -67,7 +74,8 @@ export function parseScanOutput(stdout: string): CodeScanResult {
   }
   const parsed = outputSchema.safeParse(raw);
   if (!parsed.success) return { available: false, reason: "the scanner's output was not understood", hits: [], files: 0 };
-  return { available: true, hits: parsed.data.hits, files: parsed.data.files };
+  const { hits, files, truncated } = parsed.data;
+  return { available: true, hits, files, ...(truncated ? { truncated: true } : {}) };
 }
 
 function argument(requests: readonly ScanRequest[]): string {

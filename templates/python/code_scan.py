@@ -19,6 +19,8 @@ import json
 import os
 import re
 import sys
+import sysconfig
+import time
 import warnings
 
 SKIP_DIRS = {"__pycache__", "tests", "test", "node_modules"}
@@ -26,6 +28,8 @@ ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 HEADER_SKIP = {"body", "orelse", "finalbody", "handlers", "cases"}
 MAX_HITS_PER_NAME = 20
 MAX_FILE_BYTES = 4 * 1024 * 1024
+# A scan that runs this long stops and says so; what it found so far is still reported.
+DEADLINE_SECONDS = 120
 
 
 def token_of(name):
@@ -180,11 +184,27 @@ def scan_file(path, rel, data, wanted, hits, counts):
             )
 
 
+def mentions(want, data):
+    if want["near"] is None:
+        return want["bytes"] in data
+    if want["bytes"] in data and want["near"].search(data):
+        return True
+    return want["token_re"] is not None and want["token_re"].search(data) is not None
+
+
 def roots_of(path_entries):
+    """sys.path's folders, minus the standard library's own (no library keeps its cache location there; the
+    site-packages below it are separate entries and still walked)."""
+    stdlib = set()
+    for key in ("stdlib", "platstdlib"):
+        try:
+            stdlib.add(os.path.realpath(sysconfig.get_paths()[key]))
+        except (KeyError, OSError):
+            pass
     roots = []
     for entry in path_entries:
         path = os.path.abspath(entry or os.getcwd())
-        if os.path.isdir(path) and path not in roots:
+        if os.path.isdir(path) and path not in roots and os.path.realpath(path) not in stdlib:
             roots.append(path)
     return roots
 
@@ -196,12 +216,22 @@ def main():
     wanted = []
     for item in request["names"]:
         name = item["name"]
+        match = item.get("match", "segment")
+        raw = name.encode("utf-8", "surrogateescape")
+        token = token_of(name) if match == "segment" else None
+        # Cheap byte tests before any parsing: the name as a whole path segment inside a string literal (a common
+        # word such as "models" appears in thousands of files, as a segment in few), or the token in a literal.
+        edge = rb"[\x22\x27/\\]"
         wanted.append(
             {
                 "name": name,
-                "match": item.get("match", "segment"),
-                "bytes": name.encode("utf-8", "surrogateescape"),
-                "token": token_of(name) if item.get("match", "segment") == "segment" else None,
+                "match": match,
+                "bytes": raw,
+                "token": token,
+                "near": re.compile(edge + re.escape(raw) + edge) if match == "segment" else None,
+                "token_re": re.compile(rb"[\x22\x27][A-Za-z0-9_]*" + re.escape(token.encode()) + rb"[A-Za-z0-9_]*[\x22\x27]")
+                if token is not None
+                else None,
             }
         )
     roots = roots_of(sys.path)
@@ -210,7 +240,11 @@ def main():
     counts = {w["name"]: 0 for w in wanted}
     seen_files = set()
     files = 0
+    truncated = False
+    deadline = time.monotonic() + DEADLINE_SECONDS
     for root in roots:
+        if truncated:
+            break
         for dirpath, dirnames, filenames in os.walk(root):
             # Another sys.path entry below this one is walked on its own, so files are named relative to it.
             dirnames[:] = sorted(
@@ -218,6 +252,9 @@ def main():
                 for d in dirnames
                 if d not in SKIP_DIRS and not d.startswith(".") and os.path.join(dirpath, d) not in root_set
             )
+            if time.monotonic() > deadline:
+                truncated = True
+                break
             for filename in sorted(filenames):
                 if not filename.endswith(".py"):
                     continue
@@ -234,15 +271,12 @@ def main():
                 files += 1
                 if b"environ" not in data and b"getenv" not in data:
                     continue
-                here = [
-                    w
-                    for w in wanted
-                    if w["bytes"] in data or (w["token"] is not None and w["token"].encode() in data)
-                ]
+                here = [w for w in wanted if mentions(w, data)]
                 if here:
                     rel = os.path.relpath(path, root).replace(os.sep, "/")
                     scan_file(path, rel, data, here, hits, counts)
-    json.dump({"version": 1, "python": sys.version.split()[0], "files": files, "hits": hits}, sys.stdout)
+    result = {"version": 1, "python": sys.version.split()[0], "files": files, "hits": hits, "truncated": truncated}
+    json.dump(result, sys.stdout)
     sys.stdout.write("\n")
 
 

@@ -2,10 +2,10 @@ import { randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { discoverResult } from "../../src/cli/results/discover.js";
 import { errorDocument } from "../../src/cli/results/common.js";
-import { runCli } from "../support/cli.js";
+import { type CliOptions, runCli as run } from "../support/cli.js";
 import { removeByLabel, TEST_LABEL_KEY } from "../support/docker.js";
 import { testEnv } from "../support/env.js";
 import { type TempProject, tempProject, useTempProject } from "../support/project.js";
@@ -18,6 +18,9 @@ import { APP, filesContaining, LIBS, printedIncludes, SECRET } from "./unknown-s
  * it, and credentials never leave the run, on both runners.
  */
 
+// Several discover runs per test, each with a code scan: minutes on a busy 2-core machine.
+vi.setConfig({ testTimeout: 600_000 });
+
 const EXPECTED_INCLUDES = [
   "~/.cache/xdglib",
   "~/.homelib=HOMELIB_HOME",
@@ -25,6 +28,9 @@ const EXPECTED_INCLUDES = [
   "~/.tiny-cache",
   "~/.writerlib=WRITERLIB_HOME",
 ];
+
+/** The local runner scans the host python's whole sys.path: give it time on a busy machine. */
+const runCli = (args: readonly string[], opts: CliOptions = {}) => run(args, { timeoutMs: 240_000, ...opts });
 
 function json(stdout: string) {
   return discoverResult.parse(JSON.parse(stdout));
@@ -113,7 +119,8 @@ describe("unknown caches with --runner local", () => {
 
   it("the lock is byte-identical in two checkouts: ids, targets and sources never name the host's folders", async () => {
     const includes = ["--include", "~/.tiny-cache", "--include", "$HOME/.homelib", "--include", "generated"];
-    const app = `${APP}\nos.makedirs("generated", exist_ok=True)\nopen("generated/out.bin", "w").write("g" * 10)\n`;
+    // A folder of the project (outside the run's HOME, so outside the local runner's diff) holding a secret.
+    const app = `${APP}\nos.makedirs("generated", exist_ok=True)\nopen("generated/out.bin", "w").write("g" * 10)\nopen("generated/.netrc", "w").write("${SECRET}")\n`;
     const locks: string[] = [];
     for (let i = 0; i < 2; i++) {
       const project = await useTempProject({ "app.py": app, ...LIBS });
@@ -121,6 +128,8 @@ describe("unknown caches with --runner local", () => {
       expect(r.code, r.stderr).toBe(0);
       const lock = await readFile(project.path("mlpack.lock.json"), "utf8");
       expect(lock).not.toContain(project.dir);
+      expect(r.stderr).toContain("not packaging a secret: ./generated/.netrc");
+      await expectNoSecretBytes(project, [r.stdout, r.stderr]);
       locks.push(lock);
     }
     expect(locks[1]).toBe(locks[0]);

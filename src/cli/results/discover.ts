@@ -58,6 +58,7 @@ export const discoverData = z.strictObject({
       reason: z.string().optional().describe("why the scan could not run"),
       files: count.describe(".py files read"),
       hits: count.describe("environment lookups found next to a folder's name"),
+      truncated: z.boolean().optional().describe("the scan stopped at its time limit (120 s)"),
     })
     .optional()
     .describe("the scan of the run's Python code for variables that move unknown caches, when one ran"),
