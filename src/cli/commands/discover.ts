@@ -156,6 +156,7 @@ function renderUnknown(unknown: DiscoverResult["unclassified"]): string {
       .slice(1)
       .map((l) => `  ${l}`)
       .join("\n"),
+    "  A library you use often can be taught once in mlpack.json's catalog (see `mlpack catalog --help`).",
   ].join("\n");
 }
 
