@@ -34,6 +34,14 @@ export const ERROR_CODES = {
   E_NO_ASSET_IMAGE: { exitCode: 2, meaning: "no asset image was loaded or pushed yet" },
   E_ASSET_IMAGE_UNPINNED: { exitCode: 2, meaning: "the asset image cannot be pinned by digest" },
   E_LAYOUT_INVALID: { exitCode: 2, meaning: "the OCI layout is missing or unreadable" },
+  E_LAYOUT_TAG_TAKEN: {
+    exitCode: 2,
+    meaning: "`bundle --layout`: another image in that layout already has the tag (mlpack never replaces it)",
+  },
+  E_UNSAFE_PATH: {
+    exitCode: 2,
+    meaning: "an asset root, lock target or tar name would leave the asset folder (absolute, `..`, NUL)",
+  },
   E_TEMPLATE_MISSING: { exitCode: 2, meaning: "a template file is missing from the installation" },
   E_FILE_EXISTS: { exitCode: 2, meaning: "`init` would overwrite a file (use --force)" },
   E_PERMISSION: { exitCode: 2, meaning: "permission denied on a path the user gave" },

@@ -4,6 +4,7 @@ import { getEntry } from "../catalog/index.js";
 import type { CatalogEntry } from "../catalog/types.js";
 import type { RunContext } from "../events.js";
 import type { Lock, LockAsset } from "../lock/lock.js";
+import { writeStageStamps } from "../lock/stage-stamp.js";
 import { digestTree } from "../lock/tree-digest.js";
 import { OLD_PREFIX, STAGING_PREFIX } from "../state/work-dir.js";
 import { type PlannedAsset, stagingFilter } from "./classify.js";
@@ -110,7 +111,10 @@ export async function discover(opts: DiscoverOptions, ctx: RunContext): Promise<
         skipped: found.skipped.map((s) => ({ path: show(s.path), reason: s.reason })),
       };
       const published = opts.accept ? opts.accept(lock) : true;
-      if (published) await publish(assets, scratch, opts.stageDir);
+      if (published) {
+        await publish(assets, scratch, opts.stageDir);
+        await writeStageStamps(opts.stageDir, assets);
+      }
       return {
         lock,
         assets,
