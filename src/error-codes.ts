@@ -83,6 +83,10 @@ export const ERROR_CODES = {
     exitCode: 2,
     meaning: "`discover.workdir` lies in a cache folder: the project's own files would be packaged",
   },
+  E_INCLUDE_SECRET: {
+    exitCode: 2,
+    meaning: "`--include` names a credentials folder (.aws, .ssh, .docker, …), which mlpack never packages",
+  },
   // 3, 4, 5, 130
   E_DOCKER_UNAVAILABLE: { exitCode: 3, meaning: "the Docker engine cannot be reached" },
   E_MODEL_COMMAND: { exitCode: 4, meaning: "the model command failed, timed out or could not start" },

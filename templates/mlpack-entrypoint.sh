@@ -1,9 +1,11 @@
 #!/bin/sh
 # mlpack entrypoint wrapper: runs once when the container starts, before the runtime.
-#   --view SRC DST   DST becomes a writable view of the read-only SRC: real folders, files linked
+#   --view SRC DST   DST becomes a writable view of the read-only SRC: real folders, small files
+#                    (up to 1 MiB: indexes, lock and timestamp files a library rewrites) copied,
+#                    larger files linked
 #   --home REL DIR   $HOME/REL becomes a link to DIR (HOME moves to /tmp/mlpack-home if not writable)
 #   -- CMD...        then exec CMD with its arguments (the image's original entrypoint and CMD)
-# POSIX sh, mkdir and ln only: it runs on Lambda's base images and on busybox alike.
+# POSIX sh, mkdir, ls, cp, chmod and ln only: it runs on Lambda's base images and on busybox alike.
 set -u
 
 die() {
@@ -15,6 +17,14 @@ absent() {
   [ ! -e "$1" ] && [ ! -L "$1" ]
 }
 
+# A regular file of at most 1 MiB (its size is the fifth field of ls -ln, in every ls).
+small() {
+  [ -f "$1" ] && [ ! -L "$1" ] || return 1
+  # shellcheck disable=SC2046
+  set -- $(ls -ln "$1")
+  [ "${5:-0}" -le 1048576 ] 2>/dev/null
+}
+
 view() {
   src=$1
   dst=$2
@@ -24,7 +34,11 @@ view() {
     if absent "$e"; then continue; fi
     if [ -d "$e" ] && [ ! -L "$e" ]; then
       (view "$e" "$dst/${e##*/}") || return 1
-    elif absent "$dst/${e##*/}"; then
+    elif ! absent "$dst/${e##*/}"; then
+      continue
+    elif small "$e"; then
+      cp "$e" "$dst/" && chmod u+w "$dst/${e##*/}" || return 1
+    else
       set -- "$@" "$e"
     fi
   done

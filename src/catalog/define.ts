@@ -37,6 +37,11 @@ export function xdgConfig(path: string): Candidate {
   return base("xdgConfig", path);
 }
 
+/** `${XDG_DATA_HOME:-~/.local/share}/path` (platformdirs' `user_data_dir`). */
+export function xdgData(path: string): Candidate {
+  return base("xdgData", path);
+}
+
 /** `<tempfile.gettempdir()>/path`. */
 export function tmpdir(path: string): Candidate {
   return base("tmpdir", path);
@@ -56,6 +61,7 @@ export function defineEntry(entry: CatalogEntry): CatalogEntry {
 export const BASES: Readonly<Record<BaseName, readonly Candidate[]>> = {
   xdgCache: [env("XDG_CACHE_HOME"), home(".cache")],
   xdgConfig: [env("XDG_CONFIG_HOME"), home(".config")],
+  xdgData: [env("XDG_DATA_HOME"), home(".local/share")],
   // tempfile.gettempdir(): TMPDIR > TEMP > TMP > /tmp.
   tmpdir: [env("TMPDIR"), env("TEMP"), env("TMP"), abs("/tmp")],
 };

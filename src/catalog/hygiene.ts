@@ -18,7 +18,7 @@ export interface GlobalRule {
 export const GLOBAL_RULES: readonly GlobalRule[] = [
   { glob: "**/.netrc", kind: "secret", reason: "netrc credentials" },
   { glob: "**/.aws", kind: "secret", reason: "AWS credentials" },
-  { glob: "**/.docker/config.json", kind: "secret", reason: "Docker registry credentials" },
+  { glob: "**/.docker", kind: "secret", reason: "Docker registry credentials" },
   { glob: "**/.ssh", kind: "secret", reason: "SSH keys" },
   { glob: "**/id_rsa", kind: "secret", reason: "SSH private key" },
   { glob: "**/id_ecdsa", kind: "secret", reason: "SSH private key" },
@@ -28,10 +28,22 @@ export const GLOBAL_RULES: readonly GlobalRule[] = [
   { glob: "**/.config/kaggle/kaggle.json", kind: "secret", reason: "Kaggle API key" },
   { glob: "**/.huggingface/token", kind: "secret", reason: "Hugging Face access token (legacy path)" },
   { glob: "**/.pypirc", kind: "secret", reason: "PyPI credentials" },
+  { glob: "**/.npmrc", kind: "secret", reason: "npm credentials" },
+  { glob: "**/.pgpass", kind: "secret", reason: "PostgreSQL passwords" },
+  { glob: "**/.gnupg", kind: "secret", reason: "GnuPG keys" },
+  { glob: "**/.azure", kind: "secret", reason: "Azure credentials" },
+  { glob: "**/.kube", kind: "secret", reason: "Kubernetes credentials" },
+  { glob: "**/.config/gcloud", kind: "secret", reason: "Google Cloud credentials" },
+  { glob: "**/.config/gh", kind: "secret", reason: "GitHub CLI token" },
+  { glob: "**/.env", kind: "secret", reason: "dotenv file (usually API keys)" },
   { glob: "**/__pycache__", kind: "noise", reason: "Python bytecode cache" },
   { glob: "**/.locks", kind: "noise", reason: "download locks (only used while downloading)" },
   { glob: "**/*.incomplete", kind: "noise", reason: "interrupted or in-progress download" },
   { glob: "**/*.partial", kind: "noise", reason: "interrupted or in-progress download" },
+  { glob: "**/.python_history", kind: "noise", reason: "shell history" },
+  { glob: "**/.bash_history", kind: "noise", reason: "shell history" },
+  { glob: "**/.lesshst", kind: "noise", reason: "shell history" },
+  { glob: "**/.wget-hsts", kind: "noise", reason: "wget's HSTS list" },
 ];
 
 /** Tool caches that are noise wherever their variables put them. Same shape as catalog locations. */

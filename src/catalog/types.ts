@@ -5,8 +5,11 @@
  * Facts come from `reference/cache-catalog.md`.
  */
 
-/** Shared search bases: `xdgCache` = `$XDG_CACHE_HOME` > `~/.cache`, `xdgConfig` likewise, `tmpdir` = Python's `tempfile.gettempdir()` order. */
-export type BaseName = "xdgCache" | "xdgConfig" | "tmpdir";
+/**
+ * Shared search bases: `xdgCache` = `$XDG_CACHE_HOME` > `~/.cache`, `xdgConfig` and `xdgData` (`~/.local/share`)
+ * likewise, `tmpdir` = Python's `tempfile.gettempdir()` order.
+ */
+export type BaseName = "xdgCache" | "xdgConfig" | "xdgData" | "tmpdir";
 
 /**
  * One way a library may compute a directory. A location tries its candidates in order and the first one
@@ -68,6 +71,11 @@ export interface CacheLocation {
   /** When this location lies inside the named one (`"<entry>.<key>"`), package that one instead. */
   packageWith?: string;
   rules?: readonly ScopedRule[];
+  /**
+   * The library writes into this directory even when everything it needs is cached (a lock file, a
+   * writability probe, unpacking next to the download): the final image gives it a writable view under /tmp.
+   */
+  writable?: boolean;
 }
 
 /** One library (or family of libraries sharing a cache). */
@@ -83,4 +91,6 @@ export interface CatalogEntry {
   staticEnv?: Readonly<Record<string, string>>;
   /** Code changes or caveats for a read-only, offline image. `{dir}` is replaced by the baked path. */
   notes: readonly string[];
+  /** Every location of the entry is `writable` (see CacheLocation.writable). */
+  writable?: boolean;
 }

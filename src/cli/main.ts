@@ -135,6 +135,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       env,
       version,
       section,
+      config: file,
     });
     out.close();
     failed = false;

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { escapeName } from "../util/names.js";
+import { includeArgument } from "../discover/include-spec.js";
 import { formatBytes } from "./format.js";
 import type {
   AssembleData,
@@ -65,9 +66,11 @@ function discover(d: DiscoverData): string {
       : "No known ML caches were written by the command.",
   ];
   if (d.unclassified.length > 0) {
-    lines.push("", "Unclassified (not packaged; add with `--include PATH`):");
+    lines.push("", "New folders no library claims (not packaged):");
     for (const u of d.unclassified)
-      lines.push(`- ${code(u.path)}: ${u.files} files, ${formatBytes(u.bytes)}`);
+      lines.push(
+        `- ${code(u.path)}: ${u.files} files, ${formatBytes(u.bytes)}${u.include === null ? "" : `; add with ${code(includeArgument(u.include))}`}`,
+      );
   }
   if (d.secrets.length > 0) lines.push("", `Secrets never packaged: ${d.secrets.map(code).join(", ")}`);
   lines.push("", d.checked ? "`mlpack.lock.json` is up to date." : "Wrote `mlpack.lock.json`.");
@@ -167,6 +170,9 @@ export function stepSummaryMarkdown(command: string, data: object): string | und
       text = `### mlpack verify --static\n\n${code(v.image)} passes Lambda's deploy-time rules: ${v.layers.length} layers, ${formatBytes(v.uncompressedBytes)} uncompressed.`;
       break;
     }
+    case "catalog":
+      // Listing the catalog changes nothing worth a job-summary section.
+      return undefined;
   }
   return `${text}\n`;
 }

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import { type UserEntry, userCatalogSchema } from "../catalog/user-entries.js";
 import { ConfigError, UsageError } from "../errors.js";
 import {
   envName,
@@ -15,8 +16,11 @@ import { checkConfigFile, checkSetting } from "./validate.js";
 export type SettingValue = string | number | boolean | string[];
 export type SectionValues = Record<string, SettingValue | undefined>;
 
-/** The parsed content of mlpack.json: one optional object per command section. */
-export type ConfigFile = Partial<Record<SectionName, SectionValues>>;
+/**
+ * The parsed content of mlpack.json: one optional object per command section, plus `catalog`, the user's own
+ * catalog entries (an array, not a section: `mlpack catalog` has no settings).
+ */
+export type ConfigFile = Partial<Record<Exclude<SectionName, "catalog">, SectionValues>> & { catalog?: UserEntry[] };
 
 function valueSchema(spec: SettingSpec): z.ZodType {
   switch (spec.kind) {
@@ -47,8 +51,9 @@ const COMMENT = z.union([z.string(), z.array(z.string())]).optional();
  */
 export function configSchema(): z.ZodType<ConfigFile> {
   const sections: Record<string, z.ZodType> = { $schema: z.string().optional(), $comment: COMMENT };
+  sections.catalog = userCatalogSchema.optional();
   for (const [section, specs] of Object.entries(SETTINGS)) {
-    // A command without settings (catalog) has no section in mlpack.json.
+    // A command without settings has no section in mlpack.json (`catalog` is the list of user entries).
     if (specs.length === 0) continue;
     const shape: Record<string, z.ZodType> = { $comment: COMMENT };
     for (const spec of specs) {
@@ -151,6 +156,8 @@ function validKeys(section: SectionName): string {
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === "invalid_type") return `must be ${issue.expected}`;
+  // A record key (catalog[].env's variable names): the key's own rule says more than "Invalid key in record".
+  if (issue.code === "invalid_key" && issue.issues[0]) return `is invalid: ${issue.issues[0].message}`;
   if (issue.code === "invalid_value")
     return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
   return `is invalid: ${issue.message}`;
@@ -189,8 +196,8 @@ export interface ResolveInput {
 export function resolveSection(input: ResolveInput): SectionValues {
   const out: SectionValues = {};
   for (const spec of SETTINGS[input.section]) {
-    const fromFile =
-      spec.inConfig === false ? undefined : (input.file[input.section]?.[spec.key] ?? undefined);
+    const values = input.section === "catalog" ? undefined : input.file[input.section];
+    const fromFile = spec.inConfig === false ? undefined : (values?.[spec.key] ?? undefined);
     const name = envName(input.section, spec.key);
     const rawEnv = input.env[name];
     const fromEnv = rawEnv === undefined ? undefined : parseEnvValue(spec, name, rawEnv);

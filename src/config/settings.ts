@@ -437,6 +437,9 @@ export const SETTINGS: Record<SectionName, readonly SettingSpec[]> = {
       description: "blobs copied or mounted at once",
       kind: "number",
       default: 4,
+      min: 1,
+      max: 64,
+      integer: true,
     },
   ],
   // Filled in by the commands that own them (export); catalog has no settings.

@@ -132,7 +132,8 @@ export function checkSetting(
 export function checkConfigFile(file: ConfigFile, path: string, settings: Readonly<Record<string, readonly SettingSpec[]>>): void {
   for (const [section, specs] of Object.entries(settings)) {
     const values = file[section as SectionName];
-    if (!values) continue;
+    // `catalog` is a list of entries (checked by catalog/validate.ts), not a settings section.
+    if (!values || Array.isArray(values)) continue;
     for (const spec of specs) {
       const value = values[spec.key];
       if (value === null) continue;

@@ -33,6 +33,7 @@ export function planCatalogAssets(
   places: readonly Place[],
   assetRoot: string,
   exclude: readonly string[],
+  ctx: { home: string },
 ): PlannedAsset[] {
   const groups = groupHits(hits, places);
   const perEntry = new Map<string, number>();
@@ -48,7 +49,7 @@ export function planCatalogAssets(
     let suffix = "";
     while (taken.has(id + suffix)) suffix = `-${++n}`;
     taken.add(id + suffix);
-    assets.push(buildAsset(g, id + suffix, target + suffix, places, assetRoot, exclude));
+    assets.push(buildAsset(g, id + suffix, target + suffix, places, assetRoot, exclude, ctx));
   }
   return joinListEnv(assets);
 }
@@ -98,6 +99,7 @@ function buildAsset(
   places: readonly Place[],
   assetRoot: string,
   exclude: readonly string[],
+  ctx: { home: string },
 ): PlannedAsset {
   const entry = entryOf(g.place);
   const imageDir = posix.join(assetRoot, target);
@@ -123,6 +125,12 @@ function buildAsset(
   }
 
   const hubDir = findHubDir(g, places);
+  const writable =
+    contributing.some((e) => e.writable === true) ||
+    [g.place, ...g.hits.map((h) => h.place)].some((p) => p.location.writable === true);
+  // A library no variable moves (insightface, gpt4all, a user entry without env) finds the folder at the same
+  // path under HOME: the image links it there at start.
+  const home = Object.keys(g.place.location.env ?? {}).length === 0 ? homeRelative(g.dir, ctx.home) : undefined;
   return {
     id,
     library: entry.id,
@@ -133,7 +141,13 @@ function buildAsset(
     ...(hubDir === undefined ? {} : { hubDir }),
     notes,
     skipRules: assetRules(g.dir, places, exclude),
+    writable,
+    ...(home === undefined ? {} : { home }),
   };
+}
+
+function homeRelative(dir: string, home: string): string | undefined {
+  return isStrictlyInside(dir, home) ? relativeTo(home, dir) : undefined;
 }
 
 /** Locations inside the asset other than its own: those written to, and same-entry `emitAlways` ones. */

@@ -10,6 +10,9 @@ const GLOBAL: readonly SkipRule[] = GLOBAL_RULES.map((r) => ({
 }));
 
 type Matcher = (path: string) => SkipMatch | undefined;
+// Secret names also count above the asset: an asset whose source lies in `.aws/` must not stage `credentials`
+// because its relative name looks harmless (classify refuses such includes; this is the second line).
+const secretAbove = skipMatcher(GLOBAL.filter((r) => r.kind === "secret"));
 // Export walks every file of an asset; build its matchers once per asset object.
 const matchers = new WeakMap<PlannedAsset, { relative: Matcher; absolute: Matcher }>();
 
@@ -17,7 +20,7 @@ const matchers = new WeakMap<PlannedAsset, { relative: Matcher; absolute: Matche
  * Per-entry filter used while exporting an asset's tree: a reason to skip, or undefined to keep.
  * `relPath` is POSIX, relative to `asset.source`. Applies the global noise/secret names plus the rules
  * the classifier attached to the asset (HF `token`, `.locks`, `xet/`, user excludes, …), so export
- * makes the same decisions classification reported.
+ * makes the same decisions classification reported. Secret names are matched on the absolute path too.
  */
 export function stagingFilter(asset: PlannedAsset, relPath: string): string | undefined {
   const rel = posix
@@ -33,6 +36,7 @@ export function stagingFilter(asset: PlannedAsset, relPath: string): string | un
     m = { relative: skipMatcher(relative), absolute: skipMatcher(absolute) };
     matchers.set(asset, m);
   }
-  const hit = m.relative(rel) ?? m.absolute(posix.join(asset.source, rel));
+  const full = posix.join(asset.source, rel);
+  const hit = secretAbove(full) ?? m.relative(rel) ?? m.absolute(full);
   return hit ? describeSkip(hit) : undefined;
 }

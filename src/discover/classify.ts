@@ -1,7 +1,7 @@
-import { CATALOG, NOISE_LOCATIONS, SYSTEM_PATHS } from "../catalog/index.js";
+import { CATALOG, GLOBAL_RULES, NOISE_LOCATIONS, SYSTEM_PATHS } from "../catalog/index.js";
 import { type Place, resolvePlaces } from "../catalog/resolve.js";
 import { type Hit, planCatalogAssets } from "./classify-assets.js";
-import { planIncludeAssets } from "./classify-include.js";
+import { hitsFor, planIncludeAssets } from "./classify-include.js";
 import {
   ancestors,
   byCodeUnit,
@@ -12,12 +12,21 @@ import {
   topMost,
 } from "./classify-paths.js";
 import { absoluteRules, describeSkip, type SkipKind, skipMatcher } from "./classify-rules.js";
-import type { ChangedPath, Classification, ClassifyInput, PlannedAsset } from "./classify-types.js";
+import type { ChangedPath, Classification, ClassifyInput, PlannedAsset, UnknownCache } from "./classify-types.js";
+import { includeValue, type RunPlaces } from "./include-spec.js";
+import { type CodeHit, relocate, type ScanRequest, scanTarget, xdgBases } from "./relocate.js";
 
 export { stagingFilter } from "./classify-filter.js";
 export { isolatedEnv } from "./classify-isolate.js";
 export type { SkipRule } from "./classify-rules.js";
-export type { ChangedPath, Classification, ClassifyInput, PlannedAsset } from "./classify-types.js";
+export type {
+  ChangedPath,
+  Classification,
+  ClassifyInput,
+  IncludeRequest,
+  PlannedAsset,
+  UnknownCache,
+} from "./classify-types.js";
 
 /**
  * Classifies one run's filesystem changes against the cache catalog (DESIGN §2 discover). Pure: every
@@ -27,24 +36,34 @@ export type { ChangedPath, Classification, ClassifyInput, PlannedAsset } from ".
  */
 export function classify(input: ClassifyInput): Classification {
   const ctx = { env: input.env, home: normalizePath(input.home), cwd: input.cwd };
-  const places = resolvePlaces(CATALOG, ctx, NOISE_LOCATIONS);
+  const places = resolvePlaces(input.catalog ?? CATALOG, ctx, NOISE_LOCATIONS);
   const cachePlaces = places
     .filter((p) => (p.location.role ?? "cache") === "cache")
     .map((place) => ({ place, prefix: literalPrefix(place.dir) }));
   const rules = absoluteRules(places, input.exclude);
   const skipOf = skipMatcher(rules);
   const secretOf = skipMatcher(rules.filter((r) => r.kind === "secret"));
+  // Skips by name alone (`.netrc`, `__pycache__`) do not stop an unknown folder from being reported whole:
+  // including it is safe, the staging filter drops them again.
+  const byName = skipMatcher(GLOBAL_RULES.map((r) => ({ pattern: r.glob, kind: r.kind, reason: r.reason })));
   // The local runner's home lives under /tmp: a system prefix holding HOME is not a system path there.
   const systemPaths = SYSTEM_PATHS.filter((s) => !isInsideOrEqual(ctx.home, s));
-  const includes = input.include.map(normalizePath);
+  const includes = input.include.map((inc) => ({ ...inc, path: normalizePath(inc.path) }));
+  const includePaths = includes.map((inc) => inc.path);
+  const runPlaces: RunPlaces = {
+    home: ctx.home,
+    projectRoot: input.projectRoot === undefined ? undefined : normalizePath(input.projectRoot),
+  };
+  const hits = groupHits(input.codeHits ?? []);
 
   const changes = liveChanges(input.changes);
   const kinds = new Map(changes.map((c) => [c.path, c.kind]));
   const parents = new Set(changes.flatMap((c) => ancestors(c.path)));
 
   const skipped = new Map<string, { kind: SkipKind; reason: string }>();
+  const nameOnly = new Set<string>();
   const secrets = new Set<string>();
-  const hits: Hit[] = [];
+  const cacheHits: Hit[] = [];
   const unknownLeaves: string[] = [];
 
   for (const { path } of changes) {
@@ -55,38 +74,76 @@ export function classify(input: ClassifyInput): Classification {
     const skip = skipOf(path);
     if (skip) {
       if (!skipped.has(skip.root)) skipped.set(skip.root, { kind: skip.kind, reason: skip.reason });
+      if (byName(path)?.root === skip.root) nameOnly.add(skip.root);
       continue;
     }
     if (parents.has(path)) continue;
-    if (place) hits.push({ place: place.place, dir: place.dir, leaf: path });
-    else if (!includes.some((dir) => isInsideOrEqual(path, dir))) unknownLeaves.push(path);
+    if (place) cacheHits.push({ place: place.place, dir: place.dir, leaf: path });
+    else if (!includePaths.some((dir) => isInsideOrEqual(path, dir))) unknownLeaves.push(path);
   }
 
-  const catalogAssets = planCatalogAssets(hits, places, input.assetRoot, input.exclude);
-  const assets: PlannedAsset[] = [
+  const catalogAssets = planCatalogAssets(cacheHits, places, input.assetRoot, input.exclude, { home: ctx.home });
+  const includeCtx = { places: runPlaces, env: input.env, assetRoot: input.assetRoot, exclude: input.exclude, hits };
+  const planned: PlannedAsset[] = [
     ...catalogAssets,
-    ...planIncludeAssets(includes, catalogAssets, places, input.assetRoot, input.exclude),
+    ...planIncludeAssets(includes, catalogAssets, places, includeCtx),
   ].sort((a, b) => byCodeUnit(a.id, b.id));
+  const writable = new Set(input.writable ?? []);
+  const assets = planned.map((a) => (writable.has(a.id) ? { ...a, writable: true } : a));
 
   const claimed = [
     ...places.map((p) => literalPrefix(p.dir)),
-    ...skipped.keys(),
-    ...includes,
+    ...[...skipped.keys()].filter((p) => !nameOnly.has(p)),
+    ...includePaths,
     ...assets.map((a) => a.source),
   ];
   const blocked = new Set(claimed.flatMap((p) => [p, ...ancestors(p)]));
   const roots = unknownLeaves.map((leaf) => unknownRoot(leaf, kinds, blocked)).filter((r) => r !== undefined);
+  const unknownRoots = topMost(roots);
+  const taken = new Set(assets.map((a) => a.target));
+  const unknown: UnknownCache[] = unknownRoots.map((root) => {
+    const { relocation } = relocate({
+      root,
+      places: runPlaces,
+      env: input.env,
+      assetRoot: input.assetRoot,
+      hits: hitsFor(root, includeCtx),
+      taken,
+    });
+    const variable = relocation.via === "code" ? relocation.variable : undefined;
+    return { path: root, include: includeValue(root, runPlaces, variable), relocation };
+  });
+
+  const bases = xdgBases(input.env, ctx.home);
+  const toScan = [
+    ...unknownRoots,
+    ...assets.filter((a) => a.library === "include" && !includes.some((i) => i.path === a.source && i.variable)).map((a) => a.source),
+  ];
+  const scanRequests = new Map<string, ScanRequest>();
+  for (const root of toScan) {
+    const scan = scanTarget(root, runPlaces, bases);
+    if (scan) scanRequests.set(`${scan.request.match}\0${scan.request.name}`, scan.request);
+  }
 
   const skippedRoots = topMost(skipped.keys());
   return {
     assets,
-    unknownRoots: topMost(roots),
+    unknownRoots,
+    unknown,
+    scanRequests: [...scanRequests.values()].sort((a, b) => byCodeUnit(a.name, b.name) || byCodeUnit(a.match, b.match)),
+    unmatchedWritable: [...writable].filter((id) => !assets.some((a) => a.id === id)).sort(),
     skipped: skippedRoots.map((path) => ({
       path,
       reason: describeSkip(skipped.get(path) as { kind: SkipKind; reason: string }),
     })),
     secrets: topMost(secrets),
   };
+}
+
+function groupHits(hits: readonly CodeHit[]): Map<string, CodeHit[]> {
+  const out = new Map<string, CodeHit[]>();
+  for (const hit of hits) out.set(hit.name, [...(out.get(hit.name) ?? []), hit]);
+  return out;
 }
 
 function liveChanges(changes: readonly ChangedPath[]): ChangedPath[] {

@@ -1,19 +1,21 @@
 import { mkdir, readdir, rename, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { join, posix } from "node:path";
+import { getEntry } from "../catalog/index.js";
+import type { CatalogEntry } from "../catalog/types.js";
 import { throwIfAborted, UsageError } from "../errors.js";
 import type { RunContext } from "../events.js";
 import type { Lock, LockAsset } from "../lock/lock.js";
 import { writeStageStamps } from "../lock/stage-stamp.js";
 import { digestTree } from "../lock/tree-digest.js";
 import { OLD_PREFIX, STAGING_PREFIX } from "../state/work-dir.js";
-import { classify, type PlannedAsset, stagingFilter } from "./classify.js";
+import { type PlannedAsset, stagingFilter } from "./classify.js";
 import { isInsideOrEqual } from "./classify-paths.js";
 import { fsError, isNoSpace } from "../util/fs-errors.js";
-import { escapeName, unsupportedName } from "../util/names.js";
+import { escapeName } from "../util/names.js";
+import { type CodeScanSummary, classifyRun, precheckIncludes, type UnknownReport } from "./classify-run.js";
+import type { CodeScanner } from "./code-scan.js";
+import type { Relocation } from "./relocate.js";
 import type { ExportStats, Runner, RunSession } from "./runner.js";
-
-/** Directories bigger than this that no catalog entry claims are reported as "unclassified". */
-export const UNCLASSIFIED_MIN_BYTES = 1024 * 1024;
 
 export interface DiscoverOptions {
   runner: Runner;
@@ -21,8 +23,19 @@ export interface DiscoverOptions {
   projectDir: string;
   env: Record<string, string>;
   timeoutSec: number;
+  /** `--include` values as typed: `~/x[=VAR]`, `$HOME/x`, an absolute path, or project-relative. */
   include: string[];
   exclude: string[];
+  /** Asset ids that get a writable view (`--writable`). */
+  writable?: string[];
+  /** Built-in plus mlpack.json catalog entries (default: built-in). */
+  catalog?: readonly CatalogEntry[];
+  /** The project folder as the run sees it (the container's workdir; the project itself for --runner local). */
+  projectRoot?: string;
+  /** HOME of the invoking shell, to undo an unquoted `~` the shell expanded. */
+  hostHome?: string;
+  /** Looks up the variables that move unknown caches in the run's Python code. */
+  scanner?: CodeScanner;
   assetRoot: string;
   /** Where staged trees go (`.mlpack/assets`). */
   stageDir: string;
@@ -36,13 +49,18 @@ export interface DiscoverOptions {
 export interface DiscoveredAsset extends LockAsset {
   notes: string[];
   stagedPath: string;
+  /** For `--include` folders: how the variable that moves it was chosen. */
+  relocation?: Relocation;
 }
 
 export interface DiscoverResult {
   lock: Lock;
   assets: DiscoveredAsset[];
-  unclassified: { path: string; files: number; bytes: number }[];
+  /** Every new folder nothing claims, however small, with the `--include` value that packages it. */
+  unclassified: UnknownReport[];
   secrets: string[];
+  /** The code scan for relocation variables, when one ran. */
+  scan?: CodeScanSummary;
   /** Whether the staged trees replaced `.mlpack/assets` (see `accept`). */
   published: boolean;
   /** The container kept for inspection (`--keep`), or null. */
@@ -56,6 +74,7 @@ export interface DiscoverResult {
  */
 export async function discover(opts: DiscoverOptions, ctx: RunContext): Promise<DiscoverResult> {
   checkTimeout(opts.timeoutSec);
+  precheckIncludes(opts.include);
   const session = await opts.runner.run(
     { command: opts.command, projectDir: opts.projectDir, env: opts.env, timeoutSec: opts.timeoutSec },
     ctx,
@@ -66,31 +85,30 @@ export async function discover(opts: DiscoverOptions, ctx: RunContext): Promise<
   const close = () => (closing ??= session.close());
   try {
     const changes = await session.changes();
-    const found = classify({
-      changes,
-      env: session.env,
-      home: session.home,
-      assetRoot: opts.assetRoot,
-      include: opts.include,
-      exclude: opts.exclude,
-    });
+    const { found, unknown, scan } = await classifyRun(
+      {
+        session,
+        changes,
+        assetRoot: opts.assetRoot,
+        include: opts.include,
+        exclude: opts.exclude,
+        ...(opts.writable ? { writable: opts.writable } : {}),
+        ...(opts.catalog ? { catalog: opts.catalog } : {}),
+        ...(opts.projectRoot ? { projectRoot: opts.projectRoot } : {}),
+        ...(opts.hostHome ? { hostHome: opts.hostHome } : {}),
+        ...(opts.scanner ? { scanner: opts.scanner } : {}),
+      },
+      ctx,
+    );
+    const show = (path: string) => displayPath(path, session, opts.projectRoot);
     for (const secret of found.secrets) {
-      ctx.emit({
-        type: "warning",
-        message: `not packaging a secret: ${displayPath(secret, session)}`,
-        path: secret,
-      });
+      ctx.emit({ type: "warning", message: `not packaging a secret: ${show(secret)}`, path: secret });
     }
     refuseProjectInAsset(found.assets, session);
-    const unclassified: DiscoverResult["unclassified"] = [];
-    for (const root of found.unknownRoots) {
-      const size = await measure(session, root);
-      if (size.bytes > UNCLASSIFIED_MIN_BYTES)
-        unclassified.push({ path: displayPath(root, session), ...size });
-    }
+    const unclassified = unknown.map((u) => ({ ...u, path: show(u.path) }));
     const scratch = join(opts.stageDir, `${STAGING_PREFIX}${process.pid}-${Date.now()}`);
     try {
-      const assets = await stageAll(found.assets, session, opts, scratch, ctx);
+      const assets = await stageAll(found.assets, session, opts, scratch, ctx, found.secrets);
       const closed = close();
       const lock: Lock = {
         schemaVersion: 1,
@@ -98,8 +116,11 @@ export async function discover(opts: DiscoverOptions, ctx: RunContext): Promise<
         image: opts.runner.image,
         command: opts.command,
         assetRoot: opts.assetRoot,
-        assets: assets.map(({ notes: _n, stagedPath: _s, ...asset }) => asset),
-        skipped: found.skipped.map((s) => ({ path: displayPath(s.path, session), reason: s.reason })),
+        // Notes of built-in entries come from the catalog when the Dockerfile is written; others travel in the lock.
+        assets: assets.map(({ notes, stagedPath: _s, relocation: _r, ...asset }) =>
+          getEntry(asset.library) || notes.length === 0 ? asset : { ...asset, notes },
+        ),
+        skipped: found.skipped.map((s) => ({ path: show(s.path), reason: s.reason })),
       };
       const published = opts.accept ? opts.accept(lock) : true;
       const trash = published ? await publish(assets, scratch, opts.stageDir) : undefined;
@@ -109,9 +130,10 @@ export async function discover(opts: DiscoverOptions, ctx: RunContext): Promise<
         lock,
         assets,
         unclassified,
-        secrets: found.secrets.map((s) => displayPath(s, session)),
+        secrets: found.secrets.map(show),
         published,
         keptContainer: session.keptContainer,
+        ...(scan ? { scan } : {}),
       };
     } finally {
       await rm(scratch, { recursive: true, force: true });
@@ -127,6 +149,7 @@ async function stageAll(
   opts: DiscoverOptions,
   scratch: string,
   ctx: RunContext,
+  reported: readonly string[],
 ): Promise<DiscoveredAsset[]> {
   await mkdir(scratch, { recursive: true });
   const progress = await stagingProgress(planned, session, ctx);
@@ -152,6 +175,11 @@ async function stageAll(
     }
     for (const s of stats.skipped) {
       if (s.unsafe) ctx.emit({ type: "warning", message: `${asset.id}: skipped ${s.path}: ${s.reason}`, path: s.path });
+      // A secret the diff did not show (an --include outside the run's HOME on the local runner) is named too.
+      const full = posix.join(asset.source, s.path);
+      if (!s.unsafe && s.reason.startsWith("secret:") && !reported.some((r) => isInsideOrEqual(full, r))) {
+        ctx.emit({ type: "warning", message: `not packaging a secret: ${displayPath(full, session, opts.projectRoot)}`, path: full });
+      }
     }
     const summary = stats.tree ?? (await digestTree(tmp));
     ctx.emit({
@@ -166,14 +194,17 @@ async function stageAll(
     out.push({
       id: asset.id,
       library: asset.library,
-      source: displayPath(asset.source, session),
+      source: displayPath(asset.source, session, opts.projectRoot),
       target: asset.target,
       env: asset.env,
       files: summary.files,
       bytes: summary.bytes,
       digest: summary.digest,
+      ...(asset.writable ? { writable: true as const } : {}),
+      ...(asset.home === undefined ? {} : { home: asset.home }),
       notes: asset.notes,
       stagedPath: join(opts.stageDir, asset.id),
+      ...(asset.relocation ? { relocation: asset.relocation } : {}),
     });
   }
   progress.end();
@@ -259,17 +290,6 @@ function refuseProjectInAsset(assets: readonly PlannedAsset[], session: RunSessi
   }
 }
 
-/** Size of an unclassified folder; a name the run's filesystem spells with bytes that are not UTF-8 is refused. */
-async function measure(session: RunSession, path: string): Promise<{ files: number; bytes: number }> {
-  try {
-    return await session.measure(path);
-  } catch (error) {
-    // Such a name reaches us as U+FFFD (the Engine's changes list and the local walk spell it that way).
-    if (path.includes("\uFFFD")) throw unsupportedName(path, "the run's filesystem");
-    throw error;
-  }
-}
-
 /** `--timeout`: any positive number of seconds (the timers cope with any size); anything else is a usage error. */
 function checkTimeout(seconds: number): void {
   if (typeof seconds !== "number" || Number.isNaN(seconds) || seconds <= 0) {
@@ -294,10 +314,14 @@ async function publish(assets: DiscoveredAsset[], scratch: string, stageDir: str
   return trash;
 }
 
-/** Host temp homes are per run; show them as ~ so the lock does not change from run to run. */
-function displayPath(path: string, session: RunSession): string {
-  if (session.ephemeralHome && path === session.home) return "~";
-  return session.ephemeralHome && path.startsWith(`${session.home}/`)
-    ? `~${path.slice(session.home.length)}`
-    : path;
+/**
+ * Host temp homes are per run and host projects per checkout; show them as ~ and ./ so the lock does not
+ * change from run to run or machine to machine.
+ */
+function displayPath(path: string, session: RunSession, projectRoot?: string): string {
+  if (!session.ephemeralHome) return path;
+  if (path === session.home) return "~";
+  if (path.startsWith(`${session.home}/`)) return `~${path.slice(session.home.length)}`;
+  if (projectRoot !== undefined && path.startsWith(`${projectRoot}/`)) return `.${path.slice(projectRoot.length)}`;
+  return path;
 }

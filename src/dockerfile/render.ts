@@ -1,3 +1,4 @@
+import { posix } from "node:path";
 import { LABEL_ASSET_ROOT, LABEL_LOCK_DIGEST } from "../bundle/bundle.js";
 import { getEntry } from "../catalog/index.js";
 import { UsageError } from "../errors.js";
@@ -68,12 +69,15 @@ export function renderDockerfile(
         const lines = wrapComment(
           `${asset.id} (${asset.library}): ${asset.files} ${asset.files === 1 ? "file" : "files"}, ${formatBytes(asset.bytes)}`,
         );
+        // A catalog entry's notes once per library; an asset no built-in entry describes carries its own.
         const entry = getEntry(asset.library);
-        if (entry && !noted.has(entry.id)) {
-          noted.add(entry.id);
-          for (const note of entry.notes) {
-            const text = note.replaceAll("{dir}", copies[i]!.path);
-            notes.push({ library: entry.id, note: text });
+        const key = entry ? entry.id : `asset:${asset.id}`;
+        if (!noted.has(key)) {
+          noted.add(key);
+          const dir = copies[i]!.path;
+          for (const note of entry ? entry.notes : (asset.notes ?? [])) {
+            const text = note.replaceAll("{dir}", dir).replaceAll("{parent}", posix.dirname(dir));
+            notes.push({ library: entry ? entry.id : asset.library, note: text });
             lines.push(...wrapComment(`NOTE: ${text}`));
           }
         }

@@ -33,6 +33,12 @@ export const lockAssetSchema = z.strictObject({
     .optional()
     .describe("the library writes into its cache: the image gives it a writable view under /tmp at start"),
   home: homeSchema.optional(),
+  notes: z
+    .array(textSchema)
+    .optional()
+    .describe(
+      "advice for the Dockerfile, for assets no built-in catalog entry describes (--include folders, mlpack.json catalog entries): how the folder is relocated and what that implies",
+    ),
 });
 
 export const lockSchema = z
@@ -118,7 +124,7 @@ export function diffLocks(committed: Lock, found: Lock): LockDrift {
   for (const [id, next] of after) {
     const prev = before.get(id);
     if (!prev) continue;
-    const fields = (["digest", "target", "files", "bytes", "env", "library"] as const).filter(
+    const fields = (["digest", "target", "files", "bytes", "env", "library", "writable", "home"] as const).filter(
       (f) => canonicalJson(prev[f]) !== canonicalJson(next[f]),
     );
     if (fields.length > 0) changed.push({ id, fields });

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { CATALOG, getEntry, LAMBDA_RUNTIME_ENV } from "../../src/catalog/index.js";
 import { resolveLocation, resolvePlaces } from "../../src/catalog/resolve.js";
 import type { CacheLocation } from "../../src/catalog/types.js";
+import { entryProblems, locationIds } from "../../src/catalog/validate.js";
 
 const REQUIRED = [
   "huggingface",
@@ -35,6 +36,10 @@ describe("catalog data", () => {
     const related = getEntry("huggingface")?.related.join(" ") ?? "";
     for (const lib of ["transformers", "sentence-transformers", "diffusers", "timm"])
       expect(related).toContain(lib);
+  });
+
+  it.each(CATALOG.map((e) => [e.id, e] as const))("%s passes the rules user entries are held to", (_id, entry) => {
+    expect(entryProblems(entry, locationIds(CATALOG))).toEqual([]);
   });
 
   it.each(CATALOG.map((e) => [e.id, e] as const))("%s is well-formed", (_id, entry) => {

@@ -30,7 +30,9 @@ const discoverData = {
     { ...asset("nltk", 21), notes: [], stagedPath: "/p/.mlpack/assets/nltk" },
     { ...asset("torch", 65536), notes: [], stagedPath: "/p/.mlpack/assets/torch" },
   ],
-  unclassified: [{ path: "/root/.odd|dir", files: 1, bytes: 2097152 }],
+  unclassified: [
+    { path: "/root/.odd|dir", kind: "folder", files: 1, bytes: 2097152, include: "~/.odd|dir", relocation: { via: "home" } },
+  ],
   skipped: [],
   secrets: ["/root/.cache/huggingface/token"],
   keptContainer: null,
@@ -42,7 +44,7 @@ describe("stepSummaryMarkdown", () => {
     expect(md).toMatch(/^### mlpack discover\n/);
     expect(md).toContain("| `nltk` | nltk | `/cache/nltk` | 2 | 21 B | 21 |");
     expect(md).toContain("| `torch` | torch | `/cache/torch` | 2 | 64.0 KiB | 65536 |");
-    expect(md).toContain("- `/root/.odd|dir`: 1 files, 2.0 MiB");
+    expect(md).toContain("- `/root/.odd|dir`: 1 files, 2.0 MiB; add with `--include '~/.odd|dir'`");
     expect(md).toContain("`/root/.cache/huggingface/token`");
     expect(md).toContain("Wrote `mlpack.lock.json`.");
   });

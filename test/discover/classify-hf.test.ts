@@ -40,6 +40,7 @@ describe("classify: Hugging Face hub layout", () => {
         hubDir: "hub",
         notes: expect.arrayContaining([expect.stringContaining("refs/")]),
         skipRules: expect.any(Array),
+        writable: false,
       },
     ]);
   });
@@ -96,7 +97,15 @@ describe("classify: Hugging Face hub layout", () => {
         { path: HF, kind: "changed" },
       ],
     });
-    expect(only).toEqual({ assets: [], unknownRoots: [], skipped: [], secrets: [] });
+    expect(only).toEqual({
+      assets: [],
+      unknownRoots: [],
+      unknown: [],
+      scanRequests: [],
+      unmatchedWritable: [],
+      skipped: [],
+      secrets: [],
+    });
   });
 
   it("an HF home holding only noise and a token creates no asset", () => {

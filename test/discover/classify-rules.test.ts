@@ -9,7 +9,7 @@ describe("classify: --include and --exclude", () => {
     const files = ["/opt/ml/models/clf.joblib", "/opt/ml/models/vocab.txt"];
     const plain = classify(input(files));
     expect(plain.unknownRoots).toEqual(["/opt"]);
-    const result = classify(input(files, { include: ["/opt/ml/models/"] }));
+    const result = classify(input(files, { include: [{ path: "/opt/ml/models/" }] }));
     expect(result.unknownRoots).toEqual([]);
     expect(result.assets).toEqual([
       {
@@ -21,17 +21,19 @@ describe("classify: --include and --exclude", () => {
         layering: "single",
         notes: [expect.stringContaining("/cache/include/opt-ml-models")],
         skipRules: [],
+        writable: false,
+        relocation: { via: "none" },
       },
     ]);
   });
 
   it("--include of a dir a catalog asset already covers adds nothing; one containing an asset carves it out", () => {
-    const inside = classify(input([`${HUB}/refs/main`], { include: ["/root/.cache/huggingface/hub"] }));
+    const inside = classify(input([`${HUB}/refs/main`], { include: [{ path: "/root/.cache/huggingface/hub" }] }));
     expect(inside.assets.map((a) => a.id)).toEqual(["huggingface"]);
     const around = classify(
-      input([`${HUB}/refs/main`, "/root/.cache/mything/a.bin"], { include: ["/root/.cache"] }),
+      input([`${HUB}/refs/main`, "/root/.cache/mything/a.bin"], { include: [{ path: "/root/.cache" }] }),
     );
-    expect(around.assets.map((a) => a.id)).toEqual(["huggingface", "include-root-.cache"]);
+    expect(around.assets.map((a) => a.id)).toEqual(["huggingface", "include-cache"]);
     const include = around.assets[1];
     if (!include) throw new Error("no include asset");
     expect(stagingFilter(include, "huggingface/hub/models--gpt2/refs/main")).toBe(
@@ -135,7 +137,7 @@ describe("classify: unknown roots, system paths, secrets", () => {
   it.each([
     ["/root/.netrc", "/root/.netrc"],
     ["/root/.aws/credentials", "/root/.aws"],
-    ["/root/.docker/config.json", "/root/.docker/config.json"],
+    ["/root/.docker/config.json", "/root/.docker"],
     ["/root/.ssh/id_ed25519", "/root/.ssh"],
     ["/root/.git-credentials", "/root/.git-credentials"],
     ["/root/.kaggle/kaggle.json", "/root/.kaggle/kaggle.json"],

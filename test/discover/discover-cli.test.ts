@@ -112,7 +112,16 @@ await describeReal(["pythonImage"], "discover with the docker runner (fixture mo
       ]),
     );
     expect(doc.secrets).toEqual(["/root/.cache/huggingface/token"]);
-    expect(doc.unclassified).toEqual([{ path: "/root/.mystery-models", files: 1, bytes: 2 * 1024 * 1024 }]);
+    expect(doc.unclassified).toEqual([
+      {
+        path: "/root/.mystery-models",
+        kind: "folder",
+        files: 1,
+        bytes: 2 * 1024 * 1024,
+        include: "~/.mystery-models",
+        relocation: { via: "home" },
+      },
+    ]);
     expect(r.stderr).toContain("not packaging a secret: /root/.cache/huggingface/token");
     expect(r.stderr).not.toContain("hf_fixtureSecretTokenDoNotShip");
     expect(await managedContainers(marker)).toEqual([]);
@@ -260,5 +269,7 @@ it("--runner local works with no engine at all", async () => {
     "nltk",
     "torch",
   ]);
-  expect(doc.unclassified).toEqual([{ path: "~/.mystery-models", files: 1, bytes: 2 * 1024 * 1024 }]);
+  expect(doc.unclassified).toEqual([
+    { path: "~/.mystery-models", kind: "folder", files: 1, bytes: 2 * 1024 * 1024, include: "~/.mystery-models", relocation: { via: "home" } },
+  ]);
 });

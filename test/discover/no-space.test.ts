@@ -38,7 +38,8 @@ async function expectPreviousStateIntact(project: string, lockBefore: string): P
   for (const a of lock.assets)
     expect((await digestTree(join(project, ".mlpack", "assets", a.id))).digest).toBe(a.digest);
   const assets = await readdir(join(project, ".mlpack", "assets"));
-  expect(assets.filter((n) => n.startsWith("."))).toEqual([]);
+  // Stage stamps (.stamp-<id>.json) belong to the published trees; staging and old folders must be gone.
+  expect(assets.filter((n) => n.startsWith(".") && !n.startsWith(".stamp-"))).toEqual([]);
   expect(await readdir(join(project, ".mlpack", "tmp")).catch(() => [])).toEqual([]);
 }
 

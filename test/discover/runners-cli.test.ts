@@ -124,7 +124,7 @@ await describeReal(["docker"], "discover runners: names, sparse files, empty pro
     const marker = newMarker();
     const r = await runCli(
       [
-        ...dockerArgs(marker, "--json", "--keep", "--timeout", "2200000"),
+        ...dockerArgs(marker, "--json", "--keep", "--timeout", "86400"),
         "--",
         "sh",
         "-c",

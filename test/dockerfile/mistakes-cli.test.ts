@@ -120,14 +120,14 @@ describe("dockerfile and verify: the user's mistakes are named (built CLI)", () 
     const p = await project();
     for (const [uid, rule] of [
       ["993.5", "whole number"],
-      ["0", "Lambda never runs a function as root"],
+      ["0", "Lambda never runs functions as root"],
     ] as const) {
       const r = await runCli(["--json", "verify", "--uid", uid, "some-image"], {
         cwd: p.dir,
         // No engine is needed to refuse it: an unreachable one proves no request was made first.
         env: { DOCKER_HOST: "unix:///nonexistent/docker.sock" },
       });
-      expectMistake(r, "E_USAGE", `--uid ${uid}: must`);
+      expectMistake(r, "E_USAGE", `--uid ${uid}: expected a whole number from 1 to 2147483647`);
       expect(r.stdout).toContain(rule);
     }
   });

@@ -8,9 +8,14 @@ import { testEnv } from "../support/env.js";
 import { tempProject, useTempProject } from "../support/project.js";
 import { describeReal } from "../support/real.js";
 
-const image = testEnv().busyboxImage;
-const LABEL = `${TEST_LABEL_KEY}=verify-real`;
-const VOLUME_IMAGE = `mlpack-test/verify-volume:${randomBytes(4).toString("hex")}`;
+const RUN = randomBytes(4).toString("hex");
+const LABEL = `${TEST_LABEL_KEY}=verify-real-${RUN}`;
+/**
+ * This file's own busybox (a label makes it a distinct image), so the leftover check counts only containers
+ * started from it: other test files run verify on busybox at the same time.
+ */
+const image = `mlpack-test/verify-real-base:${RUN}`;
+const VOLUME_IMAGE = `mlpack-test/verify-volume:${RUN}`;
 
 interface FailedJson {
   ok: false;
@@ -24,7 +29,7 @@ async function tempProjectDir(): Promise<string> {
 }
 
 async function leftovers(): Promise<number> {
-  const filters = JSON.stringify({ label: ["dev.mlpack.command=verify"] });
+  const filters = JSON.stringify({ label: ["dev.mlpack.command=verify"], ancestor: [image] });
   return (await dockerClient().listContainers({ all: true, filters })).length;
 }
 
@@ -36,6 +41,10 @@ async function leftoverVolumes(): Promise<string[]> {
 
 await describeReal("docker", "mlpack verify on the real engine (busybox)", () => {
   beforeAll(async () => {
+    const base = await tempProjectDir();
+    await writeFile(`${base}/Dockerfile`, `FROM ${testEnv().busyboxImage}\nLABEL ${LABEL}\n`);
+    const tagged = await execa("docker", ["build", "-q", "-t", image, base], { env: { DOCKER_BUILDKIT: "0" }, reject: false });
+    expect(tagged.exitCode, tagged.stderr).toBe(0);
     const p = await tempProjectDir();
     await writeFile(
       `${p}/Dockerfile`,
@@ -49,9 +58,11 @@ await describeReal("docker", "mlpack verify on the real engine (busybox)", () =>
   });
 
   afterAll(async () => {
-    expect(await leftovers()).toBe(0);
-    expect(await leftoverVolumes()).toEqual([]);
+    const containers = await leftovers();
+    const volumes = await leftoverVolumes();
     await removeByLabel(LABEL);
+    expect(containers).toBe(0);
+    expect(volumes).toEqual([]);
   });
 
   it("passes a command that only writes /tmp, as uid 993 with gid 993", async () => {
@@ -148,7 +159,11 @@ await describeReal("docker", "mlpack verify on the real engine (busybox)", () =>
     const file = await runCli(["--json", "verify", image, "--", "true"], { cwd: p.dir });
     expect(file.code).toBe(2);
     expect(JSON.parse(file.stdout)).toMatchObject({
-      error: { code: "E_CONFIG", message: expect.stringMatching(/^mlpack\.json: verify\.uid 0: must not be 0: Lambda never runs/) },
+      error: {
+        code: "E_CONFIG",
+        message: expect.stringMatching(/mlpack\.json: key "verify\.uid" must be a whole number from 1 to 2147483647, got 0$/),
+        hint: expect.stringContaining("Lambda never runs functions as root"),
+      },
     });
     const q = await useTempProject();
     for (const uid of ["0", "993.5"]) {

@@ -1,4 +1,7 @@
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import type { CatalogEntry } from "../../catalog/types.js";
+import { catalogWith, isBuiltIn } from "../../catalog/user-entries.js";
+import { type CodeScanner, DockerCodeScanner, HostCodeScanner, pythonOf } from "../../discover/code-scan.js";
 import { type DiscoverResult, discover } from "../../discover/discover.js";
 import { DockerRunner } from "../../discover/docker-runner.js";
 import { LocalRunner } from "../../discover/local-runner.js";
@@ -15,6 +18,9 @@ import {
   serializeLock,
   writeLock,
 } from "../../lock/lock.js";
+import { includeArgument } from "../../discover/include-spec.js";
+import type { Relocation } from "../../discover/relocate.js";
+import { escapeName } from "../../util/names.js";
 import { formatBytes, formatTable } from "../format.js";
 import type { CommandContext } from "./index.js";
 
@@ -41,7 +47,8 @@ export async function runDiscover(ctx: CommandContext): Promise<void> {
     });
   }
   const env = parseEnvPairs((s.env as string[]) ?? []);
-  const runner = await makeRunner(ctx);
+  const catalog = catalogWith(ctx.config.catalog);
+  const { runner, scanner, projectRoot } = await makeRunner(ctx, command, catalog);
   const lockPath = join(ctx.cwd, LOCK_FILE);
   const check = s.check === true;
   const committed = check ? await readLock(lockPath) : undefined;
@@ -52,10 +59,13 @@ export async function runDiscover(ctx: CommandContext): Promise<void> {
       projectDir: ctx.cwd,
       env,
       timeoutSec: s.timeout as number,
-      include: ((s.include as string[]) ?? []).map((p) =>
-        runner.kind === "local" ? resolve(ctx.cwd, p) : p,
-      ),
+      include: (s.include as string[]) ?? [],
       exclude: (s.exclude as string[]) ?? [],
+      writable: (s.writable as string[]) ?? [],
+      catalog,
+      projectRoot,
+      scanner,
+      ...(ctx.env.HOME ? { hostHome: ctx.env.HOME } : {}),
       assetRoot: ctx.section("bundle").assetRoot as string,
       stageDir: join(ctx.cwd, ".mlpack", "assets"),
       ...(committed ? { accept: (found: Lock) => serializeLock(found) === serializeLock(committed) } : {}),
@@ -79,17 +89,41 @@ export async function runDiscover(ctx: CommandContext): Promise<void> {
   );
 }
 
-async function makeRunner(ctx: CommandContext): Promise<Runner> {
+async function makeRunner(
+  ctx: CommandContext,
+  command: readonly string[],
+  catalog: readonly CatalogEntry[],
+): Promise<{ runner: Runner; scanner: CodeScanner; projectRoot: string }> {
   const s = ctx.settings;
-  if (s.runner === "local") return new LocalRunner(ctx.env);
+  if (s.runner === "local") {
+    return {
+      // A user entry's variable inherited from the shell would send the model to the user's real cache.
+      runner: new LocalRunner(withoutVariables(ctx.env, catalogVariables(catalog))),
+      scanner: new HostCodeScanner({ python: pythonOf(command), cwd: ctx.cwd }),
+      projectRoot: ctx.cwd,
+    };
+  }
   const docker = await connectDocker({ env: ctx.env });
-  return new DockerRunner({
-    docker,
-    image: s.image as string,
-    workdir: s.workdir as string,
-    network: s.network as string | undefined,
-    keep: s.keep === true,
-  });
+  const image = s.image as string;
+  const workdir = s.workdir as string;
+  return {
+    runner: new DockerRunner({ docker, image, workdir, network: s.network as string | undefined, keep: s.keep === true }),
+    scanner: new DockerCodeScanner({ docker, image, workdir, projectDir: ctx.cwd, python: pythonOf(command) }),
+    projectRoot: workdir,
+  };
+}
+
+function catalogVariables(catalog: readonly CatalogEntry[]): Set<string> {
+  const names = new Set<string>();
+  for (const e of catalog) {
+    if (isBuiltIn(e.id)) continue;
+    for (const l of e.locations) for (const c of l.candidates) if (c.kind === "env") names.add(c.name);
+  }
+  return names;
+}
+
+function withoutVariables(env: NodeJS.ProcessEnv, names: ReadonlySet<string>): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !names.has(k)));
 }
 
 function toJson(result: DiscoverResult) {
@@ -100,7 +134,48 @@ function toJson(result: DiscoverResult) {
     skipped: result.lock.skipped,
     secrets: result.secrets,
     keptContainer: result.keptContainer,
+    ...(result.scan ? { scan: result.scan } : {}),
   };
+}
+
+/** Files this size and up are worded as a download cache; smaller ones as possible settings or state. */
+const LIKELY_CACHE_BYTES = 1024 * 1024;
+
+function renderUnknown(unknown: DiscoverResult["unclassified"]): string {
+  const rows = unknown.map((u) => [
+    escapeName(u.path),
+    `${u.files} ${u.files === 1 ? "file" : "files"}`,
+    formatBytes(u.bytes),
+    u.kind === "file" ? "a file" : u.bytes >= LIKELY_CACHE_BYTES ? "likely a download cache" : "small: settings or state?",
+    u.include === null ? "(files are not packaged on their own)" : escapeName(includeArgument(u.include)),
+    u.relocation.via === "code" || u.relocation.via === "xdg" ? `(${describeRelocation(u.relocation)})` : "",
+  ]);
+  return [
+    "New folders no library claims (not packaged; add the ones the code needs offline with the argument shown):",
+    formatTable(["PATH", "FILES", "SIZE", "", "ADD WITH", ""], rows)
+      .split("\n")
+      .slice(1)
+      .map((l) => `  ${l}`)
+      .join("\n"),
+    "  A library you use often can be taught once in mlpack.json's catalog (see `mlpack catalog --help`).",
+  ].join("\n");
+}
+
+function describeRelocation(r: Relocation): string {
+  switch (r.via) {
+    case "flag":
+      return `${r.variable} (from --include)`;
+    case "code":
+      return r.evidence
+        ? `${r.variable}, read in ${escapeName(r.evidence.file)}:${r.evidence.line}`
+        : `${r.variable}`;
+    case "xdg":
+      return `${r.variable}, the platformdirs rule`;
+    case "home":
+      return "no variable moves it: placed at the same path under HOME at start";
+    case "none":
+      return "no variable known: read it from its path under the asset root";
+  }
 }
 
 export function describeDrift(drift: LockDrift): string {
@@ -128,11 +203,9 @@ function render(result: DiscoverResult, check: boolean, verbose: boolean): strin
       ? formatTable(["ASSET", "LIBRARY", "SOURCE", "TARGET", "FILES", "SIZE", "ENV"], rows)
       : "No known ML caches were written by the command.",
   ];
-  if (result.unclassified.length > 0) {
-    parts.push(
-      `\nUnclassified (not packaged; add with --include PATH):\n${result.unclassified.map((u) => `  ${u.path}  ${u.files} files, ${formatBytes(u.bytes)}`).join("\n")}`,
-    );
-  }
+  const relocated = result.assets.flatMap((a) => (a.relocation ? [`  ${a.id}: ${describeRelocation(a.relocation)}`] : []));
+  if (relocated.length > 0) parts.push(`\nIncluded folders:\n${relocated.join("\n")}`);
+  if (result.unclassified.length > 0) parts.push(`\n${renderUnknown(result.unclassified)}`);
   if (result.lock.skipped.length > 0) {
     parts.push(`\nSkipped:\n${result.lock.skipped.map((s) => `  ${s.path}  (${s.reason})`).join("\n")}`);
   }

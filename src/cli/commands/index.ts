@@ -1,4 +1,4 @@
-import type { SectionValues } from "../../config/resolve.js";
+import type { ConfigFile, SectionValues } from "../../config/resolve.js";
 import type { SectionName } from "../../config/settings.js";
 import type { Output } from "../output.js";
 
@@ -14,6 +14,8 @@ export interface CommandContext {
   version: string;
   /** Another command's settings from mlpack.json and MLPACK_* (no flags), e.g. discover reading bundle.assetRoot. */
   section(name: SectionName): SectionValues;
+  /** mlpack.json as loaded and validated ({} when there is none), e.g. its `catalog` entries. */
+  config: ConfigFile;
 }
 
 export interface CommandSpec {
@@ -94,10 +96,19 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: "assemble",
     summary:
       "put the asset image's layers on an app image by reference (mount or registry-to-registry copy) and push it",
-    helpAfter:
-      "Example:\n  docker build -t $REG/my-fn:app . && docker push $REG/my-fn:app\n  mlpack assemble --app $REG/my-fn:app     # prints $REG/my-fn@sha256:…",
+    helpAfter: `${examples(
+      "mlpack assemble --app $REG/my-fn:app     # prints $REG/my-fn@sha256:…",
+      "mlpack assemble --app $REG/my-fn:app --tag v42 --json",
+    )}\n\nThe app image is pushed (or in the local engine) first: docker build -t $REG/my-fn:app . && docker push $REG/my-fn:app`,
     lock: "existing",
     run: async (ctx) => (await import("./assemble.js")).runAssemble(ctx),
+  },
+  {
+    name: "catalog",
+    usage: "catalog [id]",
+    summary: "list the caches mlpack knows: the built-in catalog and the entries in mlpack.json",
+    helpAfter: `${examples("mlpack catalog", "mlpack catalog huggingface --json")}\n\nTeach mlpack your library in mlpack.json:\n  "catalog": [{ "id": "mylib", "paths": ["~/.mylib"], "env": { "MYLIB_HOME": "{dir}" } }]`,
+    run: async (ctx) => (await import("./catalog.js")).runCatalog(ctx),
   },
   {
     name: "init",

@@ -28,7 +28,8 @@ export function settingHelp(section: SectionName, spec: SettingSpec): string {
  * hover through the file's `$schema`.
  */
 export function mlpackConfigJsonSchema(): JsonObject {
-  const schema = z.toJSONSchema(configSchema()) as JsonObject;
+  // Input mode: what a user may write (catalog entries' env, writable and notes have defaults).
+  const schema = z.toJSONSchema(configSchema(), { io: "input" }) as JsonObject;
   schema.title = "mlpack.json";
   schema.description =
     "mlpack project config. Precedence: built-in default < mlpack.json < MLPACK_* environment < flag.";
@@ -36,6 +37,10 @@ export function mlpackConfigJsonSchema(): JsonObject {
   for (const [section, specs] of Object.entries(SETTINGS) as [SectionName, readonly SettingSpec[]][]) {
     const node = sections[section];
     if (!isObject(node)) continue;
+    if (section === "catalog") {
+      node.description = "your own catalog entries, shaped like the built-in ones; `mlpack catalog` lists both";
+      continue;
+    }
     node.description = section === "global" ? "options of every command" : `settings of mlpack ${section}`;
     const props = isObject(node.properties) ? node.properties : {};
     for (const spec of specs) {

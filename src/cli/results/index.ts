@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { assembleData, assembleResult } from "./assemble.js";
 import { bundleData, bundleResult } from "./bundle.js";
+import { catalogData, catalogResult } from "./catalog.js";
 import type { errorDocument } from "./common.js";
 import { discoverData, discoverResult } from "./discover.js";
 import { dockerfileData, dockerfileResult } from "./dockerfile.js";
@@ -20,7 +21,8 @@ export type ResultCommand =
   | "verify"
   | "init"
   | "assemble"
-  | "verify-static";
+  | "verify-static"
+  | "catalog";
 
 /** Per command: the fields it passes to `Output.result` (`data`) and the whole `--json` document. */
 export const RESULT_SCHEMAS: Record<ResultCommand, { data: z.ZodObject; document: z.ZodObject }> = {
@@ -32,6 +34,7 @@ export const RESULT_SCHEMAS: Record<ResultCommand, { data: z.ZodObject; document
   init: { data: initData, document: initResult },
   assemble: { data: assembleData, document: assembleResult },
   "verify-static": { data: verifyStaticData, document: verifyStaticResult },
+  catalog: { data: catalogData, document: catalogResult },
 };
 
 export function isResultCommand(command: string): command is ResultCommand {
@@ -46,4 +49,5 @@ export type VerifyData = z.infer<typeof verifyData>;
 export type InitData = z.infer<typeof initData>;
 export type AssembleData = z.infer<typeof assembleData>;
 export type VerifyStaticData = z.infer<typeof verifyStaticData>;
+export type CatalogData = z.infer<typeof catalogData>;
 export type ErrorDocument = z.infer<typeof errorDocument>;

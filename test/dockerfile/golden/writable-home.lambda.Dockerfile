@@ -13,10 +13,12 @@ FROM public.ecr.aws/lambda/python:3.12
 RUN mkdir -p /opt/mlpack && printf '%s\n' \
     '#!/bin/sh' \
     '# mlpack entrypoint wrapper: runs once when the container starts, before the runtime.' \
-    '#   --view SRC DST   DST becomes a writable view of the read-only SRC: real folders, files linked' \
+    '#   --view SRC DST   DST becomes a writable view of the read-only SRC: real folders, small files' \
+    '#                    (up to 1 MiB: indexes, lock and timestamp files a library rewrites) copied,' \
+    '#                    larger files linked' \
     '#   --home REL DIR   $HOME/REL becomes a link to DIR (HOME moves to /tmp/mlpack-home if not writable)' \
     '#   -- CMD...        then exec CMD with its arguments (the image'\''s original entrypoint and CMD)' \
-    '# POSIX sh, mkdir and ln only: it runs on Lambda'\''s base images and on busybox alike.' \
+    '# POSIX sh, mkdir, ls, cp, chmod and ln only: it runs on Lambda'\''s base images and on busybox alike.' \
     'set -u' \
     'die() {' \
     '  echo "mlpack-entrypoint: $*" >&2' \
@@ -24,6 +26,11 @@ RUN mkdir -p /opt/mlpack && printf '%s\n' \
     '}' \
     'absent() {' \
     '  [ ! -e "$1" ] && [ ! -L "$1" ]' \
+    '}' \
+    'small() {' \
+    '  [ -f "$1" ] && [ ! -L "$1" ] || return 1' \
+    '  set -- $(ls -ln "$1")' \
+    '  [ "${5:-0}" -le 1048576 ] 2>/dev/null' \
     '}' \
     'view() {' \
     '  src=$1' \
@@ -34,7 +41,11 @@ RUN mkdir -p /opt/mlpack && printf '%s\n' \
     '    if absent "$e"; then continue; fi' \
     '    if [ -d "$e" ] && [ ! -L "$e" ]; then' \
     '      (view "$e" "$dst/${e##*/}") || return 1' \
-    '    elif absent "$dst/${e##*/}"; then' \
+    '    elif ! absent "$dst/${e##*/}"; then' \
+    '      continue' \
+    '    elif small "$e"; then' \
+    '      cp "$e" "$dst/" && chmod u+w "$dst/${e##*/}" || return 1' \
+    '    else' \
     '      set -- "$@" "$e"' \
     '    fi' \
     '  done' \
