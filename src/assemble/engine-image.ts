@@ -1,8 +1,8 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { PassThrough, type Readable, Transform } from "node:stream";
+import { PassThrough, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import zlib from "node:zlib";
 import type Docker from "dockerode";
@@ -13,6 +13,7 @@ import type { Blob } from "../image/types.js";
 import { DOCKER, type Descriptor, type ImageManifest } from "../registry/media-types.js";
 import { sha256 } from "../registry/remote.js";
 import { withFsErrors } from "../util/fs-errors.js";
+import { hashingStream } from "../util/hashing-stream.js";
 
 /**
  * An app image that lives only in the local Docker engine: `docker save` streamed once, each layer gzipped
@@ -42,33 +43,17 @@ interface SavedFile {
 
 const SMALL = 64 * 1024;
 
-function hashing(onDone: (digest: string, size: number) => void): Transform {
-  const hash = createHash("sha256");
-  let size = 0;
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      size += chunk.length;
-      cb(null, chunk);
-    },
-    flush(cb) {
-      onDone(`sha256:${hash.digest("hex")}`, size);
-      cb();
-    },
-  });
-}
-
 async function gzipTo(source: Readable, path: string): Promise<NonNullable<SavedFile["gz"]>> {
   let diffId = "";
   let digest = "";
   let size = 0;
   await pipeline(
     source,
-    hashing((d) => {
+    hashingStream((d) => {
       diffId = d;
     }),
     zlib.createGzip({ level: 1 }),
-    hashing((d, n) => {
+    hashingStream((d, n) => {
       digest = d;
       size = n;
     }),

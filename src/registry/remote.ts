@@ -5,6 +5,7 @@ import { InterruptedError, RegistryError, UsageError } from "../errors.js";
 import type { Blob } from "../image/types.js";
 import type { RegistryClient } from "./client.js";
 import { networkError } from "./errors.js";
+import { hashingStream } from "../util/hashing-stream.js";
 import { header } from "./http.js";
 import {
   bareType,
@@ -78,25 +79,13 @@ function checkDigest(got: Buffer, descriptor: Descriptor, where: string): void {
 
 /** Passes bytes through while hashing; fails the stream at its end when size or digest differ. */
 export function verifying(descriptor: Descriptor, where: string): Transform {
-  const hash = createHash("sha256");
-  let size = 0;
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      size += chunk.length;
-      cb(null, chunk);
-    },
-    flush(cb) {
-      const digest = `sha256:${hash.digest("hex")}`;
-      if (digest === descriptor.digest && size === descriptor.size) return cb();
-      cb(
-        new RegistryError(`${where} sent bytes for ${descriptor.digest} that hash to ${digest} (${size} bytes)`, {
-          registryCode: "DIGEST_INVALID",
-          retryable: true,
-          hint: "The source registry sent corrupt data; try again.",
-        }),
-      );
-    },
+  return hashingStream((digest, size) => {
+    if (digest === descriptor.digest && size === descriptor.size) return undefined;
+    return new RegistryError(`${where} sent bytes for ${descriptor.digest} that hash to ${digest} (${size} bytes)`, {
+      registryCode: "DIGEST_INVALID",
+      retryable: true,
+      hint: "The source registry sent corrupt data; try again.",
+    });
   });
 }
 

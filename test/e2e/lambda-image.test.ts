@@ -48,24 +48,14 @@ assert os.path.getsize(ck) == 65536, ck
 home = os.path.expanduser("~")
 print("ALL ASSETS OK", "home=%s" % home, "home-writable=%s" % os.access(home, os.W_OK), "uid=%d" % os.getuid())
 `;
+import { legacyBuild } from "../support/legacy-build.js";
 
 const ENTRYPOINT = `#!/bin/sh
 # Stand-in for the Lambda base image's entrypoint (the real one starts the runtime interface client).
 exec python3 -c 'import sys; print("would serve", sys.argv[1])' "$@"
 `;
 
-async function dockerBuild(dir: string, file: string, tag: string): Promise<void> {
-  const r = await execa(
-    "docker",
-    ["build", "--network", "none", "--label", LABEL, "-f", file, "-t", tag, "."],
-    {
-      cwd: dir,
-      env: { DOCKER_BUILDKIT: "0" },
-      reject: false,
-    },
-  );
-  if (r.exitCode !== 0) throw new Error(`docker build -f ${file} failed:\n${r.stdout}\n${r.stderr}`);
-}
+const dockerBuild = (dir: string, file: string, tag: string) => legacyBuild(dir, file, tag, LABEL);
 
 interface VerifyJson {
   ok?: boolean;

@@ -65,15 +65,9 @@ assert abs(y[0] - 4.526) < 1e-9 and abs(X[0][0] - 8.3252) < 1e-9, (y[0], X[0])
 data = os.environ["SCIKIT_LEARN_DATA"]
 print("SKLEARN OK rows=%d data=%s data-writable=%s uid=%d" % (X.shape[0], data, os.access(data, os.W_OK), os.getuid()))
 `;
+import { legacyBuild } from "../support/legacy-build.js";
 
-async function dockerBuild(dir: string, file: string, tag: string): Promise<void> {
-  const r = await execa(
-    "docker",
-    ["build", "--network", "none", "--label", LABEL, "-f", file, "-t", tag, "."],
-    { cwd: dir, env: { DOCKER_BUILDKIT: "0" }, reject: false },
-  );
-  if (r.exitCode !== 0) throw new Error(`docker build -f ${file} failed:\n${r.stdout}\n${r.stderr}`);
-}
+const dockerBuild = (dir: string, file: string, tag: string) => legacyBuild(dir, file, tag, LABEL);
 
 let server: Server;
 let archiveUrl = "";

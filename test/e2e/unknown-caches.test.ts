@@ -40,21 +40,11 @@ MODELS = (
 def handler(event, context):
     return "served %d bytes" % sum(len(m) for m in MODELS)
 `;
+import { LAMBDA_ENTRYPOINT_STANDIN, legacyBuild } from "../support/legacy-build.js";
 
-/** Stand-in for the Lambda base's entrypoint: exactly one argument, the handler, which it calls. */
-const ENTRYPOINT = `#!/bin/sh
-[ $# -eq 1 ] || { echo "lambda-entrypoint: expected exactly one argument, got $#: $*" >&2; exit 64; }
-exec python3 -c 'import importlib, sys; sys.path.insert(0, "/var/task"); m, f = sys.argv[1].rsplit(".", 1); print(getattr(importlib.import_module(m), f)({}, None))' "$1"
-`;
+const ENTRYPOINT = LAMBDA_ENTRYPOINT_STANDIN;
 
-async function dockerBuild(dir: string, file: string, tag: string): Promise<void> {
-  const r = await execa("docker", ["build", "--network", "none", "--label", LABEL, "-f", file, "-t", tag, "."], {
-    cwd: dir,
-    env: { DOCKER_BUILDKIT: "0" },
-    reject: false,
-  });
-  if (r.exitCode !== 0) throw new Error(`docker build -f ${file} failed:\n${r.stdout}\n${r.stderr}`);
-}
+const dockerBuild = (dir: string, file: string, tag: string) => legacyBuild(dir, file, tag, LABEL);
 
 interface VerifyError {
   error?: { code: string; details?: { findings?: { kind: string; asset?: string; suggestion?: string }[] } };

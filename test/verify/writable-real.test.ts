@@ -9,6 +9,7 @@ import { removeByLabel, TEST_LABEL_KEY } from "../support/docker.js";
 import { testEnv } from "../support/env.js";
 import { type TempProject, tempProject } from "../support/project.js";
 import { describeReal } from "../support/real.js";
+import { LAMBDA_ENTRYPOINT_STANDIN, legacyBuild } from "../support/legacy-build.js";
 
 /**
  * Writable and HOME assets on the real engine: a library that writes into its cache even on a hit (a
@@ -49,20 +50,9 @@ def handler(event, context):
     return "served " + "/".join(MODELS)
 `;
 
-/** Stand-in for the Lambda base's entrypoint: exactly one argument, the handler, which it calls. */
-const ENTRYPOINT = `#!/bin/sh
-[ $# -eq 1 ] || { echo "lambda-entrypoint: expected exactly one argument, got $#: $*" >&2; exit 64; }
-exec python3 -c 'import importlib, sys; sys.path.insert(0, "/var/task"); m, f = sys.argv[1].rsplit(".", 1); print(getattr(importlib.import_module(m), f)({}, None))' "$1"
-`;
+const ENTRYPOINT = LAMBDA_ENTRYPOINT_STANDIN;
 
-async function dockerBuild(dir: string, file: string, tag: string): Promise<void> {
-  const r = await execa("docker", ["build", "--network", "none", "--label", LABEL, "-f", file, "-t", tag, "."], {
-    cwd: dir,
-    env: { DOCKER_BUILDKIT: "0" },
-    reject: false,
-  });
-  if (r.exitCode !== 0) throw new Error(`docker build -f ${file} failed:\n${r.stdout}\n${r.stderr}`);
-}
+const dockerBuild = (dir: string, file: string, tag: string) => legacyBuild(dir, file, tag, LABEL);
 
 interface VerifyDoc {
   ok?: boolean;
@@ -114,6 +104,8 @@ await describeReal(["docker", "pythonImage"], "writable views and HOME links on 
       "app.py": APP,
       ".mlpack/assets/sentiment/model.txt": "sentiment-v1\n",
       ".mlpack/assets/sentiment/vocab/words.txt": "good bad\n",
+      // Over the wrapper's 1 MiB copy limit: linked into the view, not copied to /tmp.
+      ".mlpack/assets/sentiment/weights.bin": "w".repeat(1024 * 1024 + 1),
       ".mlpack/assets/include-spacy-lite/model.txt": "spacy-lite-v1\n",
       "standin/lambda-entrypoint.sh": ENTRYPOINT,
       "standin/Dockerfile": [
@@ -166,11 +158,12 @@ await describeReal(["docker", "pythonImage"], "writable views and HOME links on 
       "--",
       "python3",
       "-c",
-      "import os; print(os.environ['HOME'], os.path.realpath(os.path.expanduser('~/.spacy-lite')), os.environ['SENTIMENT_HOME'], os.path.realpath(os.environ['SENTIMENT_HOME'] + '/model.txt'))",
+      "import os; s = os.environ['SENTIMENT_HOME']; print(os.environ['HOME'], os.path.realpath(os.path.expanduser('~/.spacy-lite')), s, os.path.realpath(s + '/model.txt'), os.path.realpath(s + '/weights.bin')); open(s + '/model.txt', 'w').write('rewritten')",
     ]);
     expect(where.code, where.stdout).toBe(0);
+    // A small file is a writable copy (libraries rewrite indexes and timestamps in place); a large one a link.
     expect((JSON.parse(where.stdout) as VerifyDoc).outputTail).toBe(
-      "/tmp /cache/include/spacy-lite /tmp/mlpack-writable/sentiment /cache/sentiment/model.txt",
+      "/tmp /cache/include/spacy-lite /tmp/mlpack-writable/sentiment /tmp/mlpack-writable/sentiment/model.txt /cache/sentiment/weights.bin",
     );
 
     // The image's own ENTRYPOINT + CMD, as Lambda starts it: the wrapper, then /lambda-entrypoint.sh app.handler.
