@@ -42,6 +42,10 @@ export const ERROR_CODES = {
   E_NOT_DIRECTORY: { exitCode: 2, meaning: "a folder path the user gave is a file, or its parent is" },
   E_UNSUPPORTED_NAME: { exitCode: 2, meaning: "a file name is not valid UTF-8 (the path is named, escaped)" },
   E_PATH_NOT_FOUND: { exitCode: 2, meaning: "a path the user gave does not exist" },
+  E_EXPORT_CONFLICT: {
+    exitCode: 2,
+    meaning: "`export --to DIR`: a folder the export did not write is where it must write (move it, or --prune)",
+  },
   // 3, 4, 5, 130
   E_DOCKER_UNAVAILABLE: { exitCode: 3, meaning: "the Docker engine cannot be reached" },
   E_MODEL_COMMAND: { exitCode: 4, meaning: "the model command failed, timed out or could not start" },
@@ -49,6 +53,10 @@ export const ERROR_CODES = {
   E_REGISTRY_AUTH: { exitCode: 5, meaning: "registry or AWS authentication failed" },
   E_REGISTRY_UNREACHABLE: { exitCode: 5, meaning: "the registry could not be reached" },
   E_REPOSITORY_NOT_FOUND: { exitCode: 5, meaning: "the repository does not exist (and may not be created)" },
+  E_S3: { exitCode: 5, meaning: "S3 answered with an error (its code is named)" },
+  E_S3_AUTH: { exitCode: 5, meaning: "S3 refused the credentials or the IAM action (the action is named)" },
+  E_S3_NO_BUCKET: { exitCode: 5, meaning: "the S3 bucket of `--to` does not exist" },
+  E_S3_UNREACHABLE: { exitCode: 5, meaning: "the S3 endpoint could not be reached" },
   E_INTERRUPTED: { exitCode: 130, meaning: "interrupted (Ctrl-C); what was started was cleaned up" },
 } as const satisfies Record<string, ErrorCodeSpec>;
 

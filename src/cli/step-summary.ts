@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import { formatBytes } from "./format.js";
-import type { BundleData, DiscoverData, DockerfileData, InitData, PushData } from "./results/index.js";
+import type { BundleData, DiscoverData, DockerfileData, ExportData, InitData, PushData } from "./results/index.js";
 import { isResultCommand, RESULT_SCHEMAS } from "./results/index.js";
 
 /** A Markdown table cell: pipes escaped and newlines flattened, so one value never breaks the row. */
@@ -89,6 +89,23 @@ function dockerfile(d: DockerfileData): string {
   return `### mlpack dockerfile\n\n${where} (${d.target}) from ${code(d.assetImage.from)}: ${d.copies.length} asset COPY lines, ${Object.keys(d.env).length} ENV variables, ${formatBytes(d.size.totalBytes)} in total.`;
 }
 
+function exportSummary(d: ExportData): string {
+  const where = d.destination.kind === "s3" ? d.destination.url : d.destination.path;
+  return [
+    "### mlpack export",
+    "",
+    `Exported ${d.assets.length} assets to ${code(where)}; manifest ${code(d.manifest)} ${d.manifestAction}.`,
+    "",
+    table(
+      ["Files", "Count", "Size", "Bytes"],
+      [
+        ["written", d.written.files, formatBytes(d.written.bytes), d.written.bytes],
+        ["skipped (already there)", d.skipped.files, formatBytes(d.skipped.bytes), d.skipped.bytes],
+      ],
+    ),
+  ].join("\n");
+}
+
 function init(d: InitData): string {
   return `### mlpack init\n\nWrote ${d.files.map((f) => code(f.path)).join(", ")}.`;
 }
@@ -121,6 +138,9 @@ export function stepSummaryMarkdown(command: string, data: object): string | und
       break;
     case "init":
       text = init(value as InitData);
+      break;
+    case "export":
+      text = exportSummary(value as ExportData);
       break;
   }
   return `${text}\n`;

@@ -3,6 +3,7 @@ import { bundleData, bundleResult } from "./bundle.js";
 import type { errorDocument } from "./common.js";
 import { discoverData, discoverResult } from "./discover.js";
 import { dockerfileData, dockerfileResult } from "./dockerfile.js";
+import { exportData, exportResult } from "./export.js";
 import { initData, initResult } from "./init.js";
 import { pushData, pushResult } from "./push.js";
 import { verifyData, verifyResult } from "./verify.js";
@@ -10,7 +11,7 @@ import { verifyData, verifyResult } from "./verify.js";
 export { errorDocument } from "./common.js";
 export { mlpackConfigJsonSchema } from "./config-json-schema.js";
 
-export type ResultCommand = "discover" | "bundle" | "push" | "dockerfile" | "verify" | "init";
+export type ResultCommand = "discover" | "bundle" | "push" | "dockerfile" | "verify" | "init" | "export";
 
 /** Per command: the fields it passes to `Output.result` (`data`) and the whole `--json` document. */
 export const RESULT_SCHEMAS: Record<ResultCommand, { data: z.ZodObject; document: z.ZodObject }> = {
@@ -20,6 +21,7 @@ export const RESULT_SCHEMAS: Record<ResultCommand, { data: z.ZodObject; document
   dockerfile: { data: dockerfileData, document: dockerfileResult },
   verify: { data: verifyData, document: verifyResult },
   init: { data: initData, document: initResult },
+  export: { data: exportData, document: exportResult },
 };
 
 export function isResultCommand(command: string): command is ResultCommand {
@@ -32,4 +34,5 @@ export type PushData = z.infer<typeof pushData>;
 export type DockerfileData = z.infer<typeof dockerfileData>;
 export type VerifyData = z.infer<typeof verifyData>;
 export type InitData = z.infer<typeof initData>;
+export type ExportData = z.infer<typeof exportData>;
 export type ErrorDocument = z.infer<typeof errorDocument>;
