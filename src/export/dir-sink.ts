@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { type Dirent, lstatSync, readdirSync, readlinkSync } from "node:fs";
+import { type Dirent, lstatSync, readdirSync, readlinkSync, type Stats } from "node:fs";
 import {
   chmod,
   copyFile,
@@ -21,7 +21,8 @@ import { writeFileAtomic } from "../util/atomic-write.js";
 import { fsError, isNoSpace } from "../util/fs-errors.js";
 import { escapeName, isCarriableName } from "../util/names.js";
 import { pool } from "../util/pool.js";
-import { MANIFEST_FILE, type Manifest, parseManifest, previousFiles, serializeManifest } from "./manifest.js";
+import { MANIFEST_FILE, type Manifest, parseManifest, serializeManifest } from "./manifest.js";
+import { type HashCache, statKey } from "./hash-cache.js";
 import { decideDirFile, type LocalEntry, stalePaths } from "./plan.js";
 import type { SinkResult } from "./sink.js";
 import { sha256Of, type SourceFile, type SourceTree } from "./source.js";
@@ -33,6 +34,8 @@ export interface DirExportOptions {
   manifest: Manifest;
   prune: boolean;
   concurrency: number;
+  /** Vouches for destination files an earlier export wrote or hashed (namespace: the folder). */
+  cache: HashCache;
 }
 
 /** Temp files this export writes next to their final path; a dead run's are removed by the next one. */
@@ -40,8 +43,8 @@ const TEMP = /^\..*\.mlpack-[0-9a-f]{12}\.tmp$/;
 const tempFor = (path: string) => join(dirname(path), `.${basename(path)}.mlpack-${randomBytes(6).toString("hex")}.tmp`);
 
 /**
- * Exports into a folder (an EFS mount, or any folder): incremental (a file whose size, mtime and recorded
- * sha256 match is not touched; one whose size matches is hashed before it is rewritten), atomic per file
+ * Exports into a folder (an EFS mount, or any folder): incremental (a file the hash cache vouches for, stat for
+ * stat, is not touched; another one of the same size is hashed and left alone when it matches), atomic per file
  * (temp file, fsync, rename), symlinks kept, files 0644/0755 and folders 0755 whatever the umask, so the
  * function's uid (1001 behind the AWS samples' access point) can read them. The manifest is removed before the
  * first change and written after the last, so a partial export never looks complete. Files this export did not
@@ -60,7 +63,6 @@ export async function exportToDir(opts: DirExportOptions, ctx: RunContext): Prom
   const manifestPath = join(root, MANIFEST_FILE);
   const oldText = await readFile(manifestPath, "utf8").catch(() => undefined);
   const previous = oldText === undefined ? undefined : parseManifest(oldText);
-  const prevFiles = previousFiles(previous);
   const prevPaths = new Set((previous?.files ?? []).map((e) => e.path));
 
   // What is there now: the assets' own subtrees, or with --prune everything under the folder.
@@ -81,11 +83,12 @@ export async function exportToDir(opts: DirExportOptions, ctx: RunContext): Prom
   for (const path of [...opts.tree.files.map((f) => f.path), ...opts.tree.links.map((l) => l.path)]) {
     const found = existing.get(path);
     if (found?.type !== "dir") continue;
-    const foreign = [...existing.keys()].find((p) => (p === path || p.startsWith(`${path}/`)) && !prevPaths.has(p));
-    if (foreign !== undefined && !opts.prune) {
-      throw new UsageError(`${join(root, foreign)} is in the way of the export and was not written by it`, {
+    const foreign = [...existing.keys()].some((p) => (p === path || p.startsWith(`${path}/`)) && !prevPaths.has(p));
+    if (foreign && !opts.prune) {
+      const kind = opts.tree.files.some((f) => f.path === path) ? "file" : "symlink";
+      throw new UsageError(`${join(root, path)} is a folder the export did not write, where it must write a ${kind}`, {
         code: "E_EXPORT_CONFLICT",
-        hint: `The export needs ${join(root, path)} as a ${opts.tree.files.some((f) => f.path === path) ? "file" : "symlink"}: move the folder away, or export with --prune to delete what the export did not write.`,
+        hint: "Move that folder away, or export with --prune to delete what the export did not write.",
       });
     }
     inTheWay.push(path);
@@ -99,7 +102,8 @@ export async function exportToDir(opts: DirExportOptions, ctx: RunContext): Prom
   const compare: SourceFile[] = [];
   for (const file of opts.tree.files) {
     const found = inTheWay.includes(file.path) ? undefined : existing.get(file.path);
-    const decision = decideDirFile(file, found, prevFiles.get(file.path));
+    const vouched = found ? opts.cache.get(root, file.path, found.statKey) : undefined;
+    const decision = decideDirFile(file, found, vouched);
     if (decision === "write") writes.push(file);
     else if (decision === "compare") compare.push(file);
     else {
@@ -113,14 +117,12 @@ export async function exportToDir(opts: DirExportOptions, ctx: RunContext): Prom
     const sha = await sha256Of(join(root, file.path), file.size, ctx.signal).catch((error: unknown) => fail(error, join(root, file.path)));
     if (sha !== file.sha256) writes.push(file);
     else {
+      // Same bytes: left as it is, and remembered so the next export need not read it again.
       skippedFiles += 1;
       skippedBytes += file.size;
-      // Same bytes: stamp the staged mtime so the next export can vouch for it without reading it.
-      const mode = existing.get(file.path)?.mode ?? file.mode;
-      if ((mode & 0o777) !== file.mode) chmods.push({ path: file.path, mode: file.mode });
-      await utimes(join(root, file.path), file.mtimeMs / 1000, file.mtimeMs / 1000).catch((error: unknown) =>
-        fail(error, join(root, file.path)),
-      );
+      const found = existing.get(file.path) as LocalEntry;
+      opts.cache.set(root, file.path, found.statKey, sha);
+      if ((found.mode & 0o777) !== file.mode) chmods.push({ path: file.path, mode: file.mode });
     }
   });
   const linkWrites = opts.tree.links.filter((l) => {
@@ -175,7 +177,8 @@ export async function exportToDir(opts: DirExportOptions, ctx: RunContext): Prom
   ctx.emit({ type: "progress", ...progress, done, total });
   await pool(writes, opts.concurrency, async (file) => {
     throwIfAborted(ctx.signal);
-    await writeOne(root, file, fail);
+    const key = await writeOne(root, file, fail);
+    opts.cache.set(root, file.path, key, file.sha256);
     touched.add(dirname(join(root, file.path)));
     done += file.size;
     ctx.emit({ type: "progress", ...progress, done, total });
@@ -222,8 +225,11 @@ async function ensureRoot(root: string, action: string): Promise<void> {
   }
 }
 
-/** Copies the staged file to a temp sibling, sets mode and mtime, syncs it, and renames it into place. */
-async function writeOne(root: string, file: SourceFile, fail: (error: unknown, path?: string) => never): Promise<void> {
+/**
+ * Copies the staged file to a temp sibling, sets mode and mtime (the staged file's, like cp -p), syncs it, and
+ * renames it into place. Returns the written file's stat key for the hash cache.
+ */
+async function writeOne(root: string, file: SourceFile, fail: (error: unknown, path?: string) => never): Promise<string> {
   const abs = join(root, file.path);
   const tmp = tempFor(abs);
   try {
@@ -231,15 +237,18 @@ async function writeOne(root: string, file: SourceFile, fail: (error: unknown, p
     await chmod(tmp, file.mode);
     await utimes(tmp, file.mtimeMs / 1000, file.mtimeMs / 1000);
     const handle = await open(tmp, "r");
+    let key: string;
     try {
       await handle.sync();
+      key = statKey(await handle.stat());
     } finally {
       await handle.close();
     }
     await rename(tmp, abs);
+    return key;
   } catch (error) {
     await rm(tmp, { force: true });
-    fail(error, abs);
+    return fail(error, abs);
   }
 }
 
@@ -315,13 +324,13 @@ function walkExisting(root: string, rel: string, out: Map<string, LocalEntry>, l
   }
 }
 
-function entryOf(st: ReturnType<typeof lstatSync> & object, abs: string): LocalEntry {
+function entryOf(st: Stats, abs: string): LocalEntry {
   const type = st.isFile() ? "file" : st.isDirectory() ? "dir" : st.isSymbolicLink() ? "symlink" : "other";
   return {
     type,
     size: type === "file" ? Number(st.size) : 0,
-    mtimeSec: Math.floor(Number(st.mtimeMs) / 1000),
     mode: Number(st.mode),
+    statKey: type === "file" ? statKey(st) : "",
     ...(type === "symlink" ? { target: readlinkSync(abs) } : {}),
   };
 }

@@ -86,7 +86,6 @@ export async function exportAssets(opts: ExportOptions, ctx: RunContext): Promis
     emit: ctx.emit,
     ...(ctx.signal ? { signal: ctx.signal } : {}),
   });
-  await cache.save();
   for (const s of tree.skipped) ctx.emit({ type: "warning", message: `skipped ${s.path}: ${s.reason}`, path: s.path });
   const digest = lockDigest(opts.lock);
   const manifest = buildManifest(opts.lock, digest, opts.version, tree);
@@ -94,8 +93,17 @@ export async function exportAssets(opts: ExportOptions, ctx: RunContext): Promis
   let sink: SinkResult;
   if (dest.kind === "dir") {
     ctx.emit({ type: "step", message: `exporting ${opts.lock.assets.length} assets to ${dest.path}` });
-    sink = await exportToDir({ dir: dest.path, tree, manifest, prune: opts.prune, concurrency: opts.concurrency }, ctx);
+    try {
+      sink = await exportToDir(
+        { dir: dest.path, tree, manifest, prune: opts.prune, concurrency: opts.concurrency, cache },
+        ctx,
+      );
+    } finally {
+      // Also after a failure: what was written and hashed need not be read again by the next run.
+      await cache.save();
+    }
   } else {
+    await cache.save();
     ctx.emit({ type: "step", message: `exporting ${opts.lock.assets.length} assets to ${dest.url}` });
     const client =
       opts.s3Client ??

@@ -42,24 +42,24 @@ export function headMatches(file: SourceFile, head: { size: number | undefined; 
 export interface LocalEntry {
   type: "file" | "symlink" | "dir" | "other";
   size: number;
-  /** Whole seconds: folders on NFS/EFS may keep less than nanoseconds. */
-  mtimeSec: number;
   mode: number;
+  /** Files: size, mtime, ctime and inode (hash-cache statKey). */
+  statKey: string;
   target?: string;
 }
 
 export type DirFileDecision =
   /** Nothing there, or another size or type: write it (temp file + rename). */
   | "write"
-  /** Same size and mtime as the staged file and our previous manifest recorded this sha256: untouched. */
+  /** The file is, stat for stat, the one an earlier export wrote or hashed with this sha256: untouched. */
   | "skip"
-  /** Same size but unknown content: hash the destination file and write only when it differs. */
+  /** Same size but nothing vouches for the content: hash the destination file and write only when it differs. */
   | "compare";
 
-export function decideDirFile(file: SourceFile, existing: LocalEntry | undefined, previous: ManifestFile | undefined): DirFileDecision {
+/** `vouched`: the sha256 the hash cache holds for the destination file's current stat key, if any. */
+export function decideDirFile(file: SourceFile, existing: LocalEntry | undefined, vouched: string | undefined): DirFileDecision {
   if (!existing || existing.type !== "file" || existing.size !== file.size) return "write";
-  if (previous && previous.sha256 === file.sha256 && existing.mtimeSec === Math.floor(file.mtimeMs / 1000)) return "skip";
-  return "compare";
+  return vouched === file.sha256 ? "skip" : "compare";
 }
 
 /**
