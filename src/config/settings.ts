@@ -377,7 +377,7 @@ export const SETTINGS: Record<SectionName, readonly SettingSpec[]> = {
     {
       key: "concurrency",
       flags: "--concurrency <n>",
-      description: "files uploaded at once",
+      description: "S3 requests (parts of a large file) or folder files at once",
       kind: "number",
       default: 8,
     },

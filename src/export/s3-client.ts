@@ -1,5 +1,5 @@
 import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
-import { ConfigError, InterruptedError, type MlpackError, RegistryError, UsageError } from "../errors.js";
+import { ConfigError, InterruptedError, MlpackError, RegistryError, UsageError } from "../errors.js";
 
 export interface S3ConnectOptions {
   region?: string;
@@ -87,7 +87,7 @@ const NETWORK = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ECONNRESET",
  * action, the region, the endpoint). Matching is by name/code, not `instanceof` (the SDK may be duplicated).
  */
 export function mapS3Error(err: unknown, action: string, where: string): MlpackError {
-  if (err instanceof RegistryError || err instanceof UsageError || err instanceof InterruptedError) return err;
+  if (err instanceof MlpackError) return err;
   const e = (err ?? {}) as SdkLike;
   const name = e.Code ?? e.name ?? "Error";
   const detail = e.message ?? String(err);

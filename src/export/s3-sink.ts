@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { Transform } from "node:stream";
-import { readFile } from "node:fs/promises";
+import { lstat, readFile } from "node:fs/promises";
 import {
   DeleteObjectCommand,
   DeleteObjectsCommand,
@@ -20,6 +19,7 @@ import { objectKey } from "./destination.js";
 import { MANIFEST_FILE, type Manifest, type ManifestFile, parseManifest, previousFiles, serializeManifest } from "./manifest.js";
 import { decideS3, headMatches, partSizeFor, type RemoteObject, stalePaths } from "./plan.js";
 import { mapS3Error } from "./s3-client.js";
+import { statKey } from "./hash-cache.js";
 import type { SinkResult } from "./sink.js";
 import type { SourceFile, SourceTree } from "./source.js";
 
@@ -30,21 +30,20 @@ export interface S3ExportOptions {
   tree: SourceTree;
   manifest: Manifest;
   prune: boolean;
-  /** Requests in flight at once (a multipart upload takes up to 4 of them). */
+  /** Requests in flight at once; a multipart upload sends that many parts at once and has the slots to itself. */
   concurrency: number;
 }
 
 /** Object metadata mlpack writes (stored by S3 as x-amz-meta-*): the content hash a multipart ETag is not. */
 export const META_SHA256 = "sha256";
 export const META_MODE = "mode";
-const MULTIPART_QUEUE = 4;
 
 /**
  * Exports to s3://bucket/prefix. One listing tells what is there; an object whose size matches and whose ETag
  * our previous manifest recorded next to the same sha256 is skipped without a request, any other same-size
  * object is checked with HeadObject against its `x-amz-meta-sha256`. Small files go up in one PutObject (with
  * `x-amz-checksum-sha256`, which S3 verifies), large ones as multipart uploads (@aws-sdk/lib-storage, 8 MiB
- * parts or more). The manifest is deleted before the first change and written after the last, so an
+ * parts or more, `concurrency` parts in flight). The manifest is deleted before the first change and written after the last, so an
  * interrupted export has none and is never mistaken for complete. Symlinks exist only in the manifest.
  */
 export async function exportToS3(opts: S3ExportOptions, ctx: RunContext): Promise<SinkResult> {
@@ -155,11 +154,12 @@ export async function exportToS3(opts: S3ExportOptions, ctx: RunContext): Promis
       const etag =
         file.size < bigFrom
           ? await putSmall(client, bucket, key, file, signal, send)
-          : await putLarge(client, bucket, key, file, Math.min(MULTIPART_QUEUE, slots), ctx.signal, send, report);
+          : await putLarge(client, bucket, key, file, slots, ctx.signal, send, report);
       if (etag) etags.set(file.path, etag);
       if (file.size < bigFrom) report(file.size);
     },
-    (file) => (file.size < bigFrom ? 1 : MULTIPART_QUEUE),
+    // A multipart upload keeps all slots busy with its parts (memory: slots × part size, 64 MiB by default).
+    (file) => (file.size < bigFrom ? 1 : slots),
   );
   ctx.emit({ type: "progress-end", id: progress.id });
 
@@ -242,17 +242,11 @@ async function putLarge(
   send: Send,
   report: (delta: number) => void,
 ): Promise<string | undefined> {
-  // Hashed on the way out: the object's sha256 metadata must describe the bytes that were actually sent.
-  const hash = createHash("sha256");
+  // Read straight into lib-storage (which gathers 1 MiB reads into parts): no copy through a hashing stream.
+  // The bytes sent are the ones hashed before when the file's stat key (size, mtime, ctime, inode) is the same
+  // after the upload; otherwise the object is deleted again.
   const source = createReadStream(file.abs, { highWaterMark: 1 << 20 });
-  const body = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      callback(null, chunk);
-    },
-  });
-  source.on("error", (error) => body.destroy(fsError(error, { path: file.abs, action: "reading a staged file" }) as Error));
-  source.pipe(body);
+  source.on("error", () => undefined); // reported through upload.done()
   const upload = new Upload({
     client,
     queueSize,
@@ -261,7 +255,7 @@ async function putLarge(
     params: {
       Bucket: bucket,
       Key: key,
-      Body: body,
+      Body: source,
       ContentType: "application/octet-stream",
       Metadata: metadata(file),
     },
@@ -277,8 +271,14 @@ async function putLarge(
   const onAbort = () => void upload.abort().catch(() => undefined);
   abort?.addEventListener("abort", onAbort, { once: true });
   try {
-    const out = await send("s3:PutObject", key, () => upload.done());
-    if (hash.digest("hex") !== file.sha256) {
+    const out = await send("s3:PutObject", key, () =>
+      upload.done().catch((error: unknown) => {
+        // A read error of the staged file is the file's problem, not S3's.
+        throw (error as NodeJS.ErrnoException).syscall ? fsError(error, { path: file.abs, action: "reading a staged file" }) : error;
+      }),
+    );
+    const after = await lstat(file.abs).catch(() => undefined);
+    if (!after || statKey(after) !== file.statKey) {
       // The metadata would lie about these bytes: remove the object so no reader or re-export trusts it.
       await send("s3:DeleteObject", key, () => client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })));
       throw changedWhileReading(file);

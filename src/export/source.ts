@@ -22,6 +22,8 @@ export interface SourceFile {
   mode: 0o644 | 0o755;
   sha256: string;
   mtimeMs: number;
+  /** The stat key (hash-cache) at hashing time: the same key later means the same bytes. */
+  statKey: string;
 }
 
 export interface SourceTree {
@@ -195,6 +197,7 @@ async function hashAsset(
         mode: e.mode === 0o755 ? 0o755 : 0o644,
         sha256: sha,
         mtimeMs: e.mtimeMs,
+        statKey: e.statKey,
       });
     } else if (e.type === "symlink") {
       content = e.target as string;

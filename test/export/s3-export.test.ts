@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
@@ -47,7 +48,7 @@ describe("export to a real S3 API server (s3rver on 127.0.0.1)", () => {
   it("uploads every file with its sha256 as metadata, and writes the manifest last", async () => {
     const project = await stagedProject();
     const prefix = prefixFor();
-    s3.resetLog();
+    await s3.resetLog();
     const result = await exportAssets(options(project.dir, project.lock, `s3://models/${prefix}`), { emit: () => {} });
     expect(result.written).toEqual({ files: 6, bytes: result.totals.bytes });
     expect(result.skipped.files).toBe(0);
@@ -65,7 +66,7 @@ describe("export to a real S3 API server (s3rver on 127.0.0.1)", () => {
       ].map((k) => `${prefix}/${k}`),
     );
     // The manifest is the last request that writes anything.
-    const writes = s3.requests.filter((r) => r.method === "PUT");
+    const writes = (await s3.log()).filter((r) => r.method === "PUT");
     expect(writes.at(-1)?.path).toBe(`/models/${prefix}/mlpack-assets.json`);
     const head = await s3.client().send(new HeadObjectCommand({ Bucket: "models", Key: `${prefix}/nltk_data/corpora/stopwords/english` }));
     expect(head.Metadata).toEqual({ sha256: sha("the\na\nan\n"), mode: "644" });
@@ -85,14 +86,14 @@ describe("export to a real S3 API server (s3rver on 127.0.0.1)", () => {
     const project = await stagedProject();
     const prefix = prefixFor();
     await exportAssets(options(project.dir, project.lock, `s3://models/${prefix}`), { emit: () => {} });
-    s3.resetLog();
+    await s3.resetLog();
     const again = await exportAssets(options(project.dir, project.lock, `s3://models/${prefix}`), { emit: () => {} });
     expect(again.written).toEqual({ files: 0, bytes: 0 });
     expect(again.skipped.files).toBe(6);
     expect(again.manifestAction).toBe("unchanged");
     expect(again.hashedBytes).toBe(0); // the hash cache vouched for every staged file
-    expect(s3.uploads()).toEqual([]);
-    expect(s3.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+    expect((await s3.uploads())).toEqual([]);
+    expect((await s3.log()).map((r) => `${r.method} ${r.path}`)).toEqual([
       "GET /models/",
       `GET /models/${prefix}/mlpack-assets.json`,
     ]);
@@ -105,15 +106,15 @@ describe("export to a real S3 API server (s3rver on 127.0.0.1)", () => {
     const assets = standardAssets();
     (assets.nltk as { files: Record<string, string> }).files["corpora/stopwords/german"] = "der\ndie\ndas\nund\n";
     const lock = await stage(project.dir, assets);
-    s3.resetLog();
+    await s3.resetLog();
     const result = await exportAssets(options(project.dir, lock, `s3://models/${prefix}`), { emit: () => {} });
     expect(result.written).toEqual({ files: 1, bytes: "der\ndie\ndas\nund\n".length });
-    expect(s3.uploads().map((r) => r.path)).toEqual([
+    expect((await s3.uploads()).map((r) => r.path)).toEqual([
       `/models/${prefix}/nltk_data/corpora/stopwords/german`,
       `/models/${prefix}/mlpack-assets.json`,
     ]);
     // The old manifest went first, before the changed object: no moment shows new files under the old manifest.
-    const order = s3.requests.filter((r) => r.method === "DELETE" || r.method === "PUT").map((r) => `${r.method} ${r.path.split("/").pop()}`);
+    const order = (await s3.log()).filter((r) => r.method === "DELETE" || r.method === "PUT").map((r) => `${r.method} ${r.path.split("/").pop()}`);
     expect(order).toEqual(["DELETE mlpack-assets.json", "PUT german", "PUT mlpack-assets.json"]);
     expect(await getText(`${prefix}/nltk_data/corpora/stopwords/german`)).toBe("der\ndie\ndas\nund\n");
   });
@@ -138,12 +139,12 @@ describe("export to a real S3 API server (s3rver on 127.0.0.1)", () => {
     });
     await expect(interrupted).rejects.toBeInstanceOf(InterruptedError);
     expect(await getText(`${prefix}/mlpack-assets.json`)).toBeUndefined();
-    s3.resetLog();
+    await s3.resetLog();
     const resumed = await exportAssets(options(project.dir, lock, `s3://models/${prefix}`), { emit: () => {} });
     // Without a manifest the same-size objects are checked by HeadObject; the one uploaded before the stop is kept.
     expect(resumed.skipped.files).toBeGreaterThanOrEqual(2); // the unchanged exec file and the uploaded one
     expect(resumed.written.files).toBe(6 - resumed.skipped.files);
-    expect(s3.requests.filter((r) => r.method === "HEAD").length).toBeGreaterThan(0);
+    expect((await s3.log()).filter((r) => r.method === "HEAD").length).toBeGreaterThan(0);
     const manifest = parseManifest((await getText(`${prefix}/mlpack-assets.json`)) as string);
     expect(manifest?.lockDigest).toBe(resumed.lockDigest);
   });
@@ -154,10 +155,10 @@ describe("export to a real S3 API server (s3rver on 127.0.0.1)", () => {
       torch: { library: "torch", target: "torch", env: { TORCH_HOME: "/cache/torch" }, files: { "hub/checkpoints/w.pth": big } },
     });
     const prefix = prefixFor();
-    s3.resetLog();
+    await s3.resetLog();
     const result = await exportAssets(options(project.dir, project.lock, `s3://models/${prefix}`), { emit: () => {} });
     expect(result.written.bytes).toBe(big.length);
-    const parts = s3.requests.filter((r) => r.method === "PUT" && r.query.includes("partNumber"));
+    const parts = (await s3.log()).filter((r) => r.method === "PUT" && r.query.includes("partNumber"));
     expect(parts.length).toBe(3); // 8 MiB parts
     expect(parts.reduce((n, r) => n + r.bytes, 0)).toBe(big.length);
     const head = await s3.client().send(new HeadObjectCommand({ Bucket: "models", Key: `${prefix}/torch/hub/checkpoints/w.pth` }));
@@ -165,10 +166,27 @@ describe("export to a real S3 API server (s3rver on 127.0.0.1)", () => {
     expect(head.ContentLength).toBe(big.length);
     // Without our manifest (deleted), the re-export proves the object by HeadObject, not by its multipart ETag.
     await s3.client().send(new DeleteObjectCommand({ Bucket: "models", Key: `${prefix}/mlpack-assets.json` }));
-    s3.resetLog();
+    await s3.resetLog();
     const again = await exportAssets(options(project.dir, project.lock, `s3://models/${prefix}`), { emit: () => {} });
     expect(again.written.files).toBe(0);
-    expect(s3.uploads().map((r) => r.path)).toEqual([`/models/${prefix}/mlpack-assets.json`]);
+    expect((await s3.uploads()).map((r) => r.path)).toEqual([`/models/${prefix}/mlpack-assets.json`]);
+  });
+
+  it("deletes a large object again when its staged file changed while it was read, and fails", async () => {
+    const project = await stagedProject({
+      torch: { library: "torch", target: "torch", env: { TORCH_HOME: "/cache/torch" }, files: { "w.pth": randomBytes(9 * 1024 * 1024) } },
+    });
+    const prefix = prefixFor();
+    const emit = (e: MlpackEvent) => {
+      // After hashing, before the upload: another process rewrites the staged file in place.
+      if (e.type === "progress" && e.id === "export-upload" && e.done === 0) {
+        writeFileSync(join(project.dir, ".mlpack/assets/torch/w.pth"), randomBytes(9 * 1024 * 1024));
+      }
+    };
+    await expect(exportAssets(options(project.dir, project.lock, `s3://models/${prefix}`), { emit })).rejects.toMatchObject({
+      code: "E_SOURCE_CHANGED",
+    });
+    expect(await keys(prefix)).toEqual([]);
   });
 
   it("replaces a same-size object whose sha256 metadata is not ours", async () => {
@@ -177,7 +195,7 @@ describe("export to a real S3 API server (s3rver on 127.0.0.1)", () => {
     await s3.client().send(
       new PutObjectCommand({ Bucket: "models", Key: `${prefix}/nltk_data/tokenizers/punkt/README`, Body: Buffer.from("PUNKT") }),
     );
-    s3.resetLog();
+    await s3.resetLog();
     await exportAssets(options(project.dir, project.lock, `s3://models/${prefix}`), { emit: () => {} });
     expect(await getText(`${prefix}/nltk_data/tokenizers/punkt/README`)).toBe("punkt");
   });
@@ -198,14 +216,27 @@ describe("export to a real S3 API server (s3rver on 127.0.0.1)", () => {
     expect(await keys(prefix)).not.toContain(`${prefix}/notes.txt`);
   });
 
+  it("lists a prefix of more than 1000 keys page by page (ListObjectsV2 continuation)", async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 1005; i++) files[`corpora/many/f${String(i).padStart(4, "0")}`] = `file ${i}`;
+    const project = await stagedProject({ nltk: { library: "nltk", target: "nltk_data", env: { NLTK_DATA: "/cache/nltk_data" }, files } });
+    const prefix = prefixFor();
+    const first = await exportAssets(options(project.dir, project.lock, `s3://models/${prefix}`, { concurrency: 32 }), { emit: () => {} });
+    expect(first.written.files).toBe(1005);
+    await s3.resetLog();
+    const again = await exportAssets(options(project.dir, project.lock, `s3://models/${prefix}`), { emit: () => {} });
+    expect(again.written.files).toBe(0);
+    expect((await s3.log()).filter((r) => r.query.includes("list-type=2")).length).toBe(2);
+  });
+
   it("refuses a staged tree that no longer matches the lock before any request", async () => {
     const project = await stagedProject();
     await writeFile(join(project.dir, ".mlpack/assets/nltk/corpora/stopwords/english"), "THE\nA\nAN\n");
-    s3.resetLog();
+    await s3.resetLog();
     await expect(
       exportAssets(options(project.dir, project.lock, `s3://models/${prefixFor()}`), { emit: () => {} }),
     ).rejects.toMatchObject({ code: "E_ASSET_STALE", message: expect.stringMatching(/nltk does not match mlpack\.lock\.json: its content digest/) });
-    expect(s3.requests).toEqual([]);
+    expect((await s3.log())).toEqual([]);
   });
 });
 

@@ -13,6 +13,7 @@ const file = (over: Partial<SourceFile> = {}): SourceFile => ({
   mode: 0o644,
   sha256: "a".repeat(64),
   mtimeMs: 1_700_000_000_000,
+  statKey: "10:1:1:1",
   ...over,
 });
 
