@@ -1,7 +1,7 @@
 {{header}}
 
 # The asset image: a FROM-scratch image holding only the baked caches under {{assetRoot}}.
-FROM {{assetImage}} AS mlpack-assets
+{{assetStage}}
 
 FROM {{base}}
 

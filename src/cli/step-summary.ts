@@ -86,7 +86,8 @@ function push(d: PushData): string {
 
 function dockerfile(d: DockerfileData): string {
   const where = d.output ? `Wrote ${code(d.output)}` : "Generated a Dockerfile";
-  return `### mlpack dockerfile\n\n${where} (${d.target}) from ${code(d.assetImage.from)}: ${d.copies.length} asset COPY lines, ${Object.keys(d.env).length} ENV variables, ${formatBytes(d.size.totalBytes)} in total.`;
+  const from = d.assetImage ? `from ${code(d.assetImage.from)}: ${d.copies.length} asset COPY lines` : `with the assets on ${d.storage.kind} at ${code(d.storage.root)}`;
+  return `### mlpack dockerfile\n\n${where} (${d.target}) ${from}, ${Object.keys(d.env).length} ENV variables, ${formatBytes(d.size.totalBytes)} in total.`;
 }
 
 function exportSummary(d: ExportData): string {

@@ -9,6 +9,7 @@ import { readState } from "../state/state.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { inspectOrUndefined, resolveAssetImage } from "./asset-image.js";
 import { renderDockerfile } from "./render.js";
+import { loadLoaderSource, planStorage, type StorageOptions } from "./storage.js";
 import { shellSplit } from "./shell-split.js";
 import { type DockerfileTarget, loadTemplate } from "./template.js";
 import type { AssetImageRef, RenderResult } from "./types.js";
@@ -27,6 +28,8 @@ export interface DockerfileOptions {
   copy: readonly string[];
   cmd?: string;
   link: boolean;
+  /** --storage efs|s3 with --mount / --bucket --prefix; default oci (assets baked in from the asset image). */
+  storage?: StorageOptions;
   /** Absolute path to write; undefined = return the text only. */
   output?: string;
   version: string;
@@ -38,7 +41,9 @@ export interface DockerfileOptions {
 }
 
 export interface DockerfileResult extends RenderResult {
-  assetImage: AssetImageRef;
+  /** null with --storage efs|s3: nothing is copied from an asset image. */
+  assetImage: AssetImageRef | null;
+  storage: { kind: "oci" | "efs" | "s3"; root: string; bucket: string | null; prefix: string | null };
   base: string;
   target: DockerfileTarget;
   lockDigest: string;
@@ -68,20 +73,34 @@ export async function generateDockerfile(
   }
   const base = opts.base ?? DEFAULT_LAMBDA_BASE;
   const state = await readState(opts.projectDir);
-  const resolved = await resolveAssetImage({
-    state,
-    ...(opts.assetImage !== undefined ? { flag: opts.assetImage } : {}),
-    ...(opts.docker ? { docker: opts.docker } : {}),
-  });
   const digest = lockDigest(opts.lock);
-  const warnings = [...resolved.warnings];
-  if (resolved.ref.lockDigest && resolved.ref.lockDigest !== digest) {
-    warnings.push(
-      `the asset image was built from another mlpack.lock.json (${resolved.ref.lockDigest.slice(0, 19)}, this one is ${digest.slice(0, 19)}); run \`mlpack bundle\` (and load or push) again`,
-    );
-  }
+  const warnings: string[] = [];
+  const storageOpts = withExportDefaults(opts.storage ?? { storage: "oci" }, state, digest, warnings);
+  const storage = planStorage(
+    opts.lock,
+    storageOpts,
+    opts.target === "lambda" ? "${LAMBDA_TASK_ROOT}" : "/app",
+    storageOpts.storage === "s3" ? await loadLoaderSource() : undefined,
+  );
+  let resolved: Awaited<ReturnType<typeof resolveAssetImage>> | undefined;
+  if (!storage) {
+    resolved = await resolveAssetImage({
+      state,
+      ...(opts.assetImage !== undefined ? { flag: opts.assetImage } : {}),
+      ...(opts.docker ? { docker: opts.docker } : {}),
+    });
+    warnings.push(...resolved.warnings);
+    if (resolved.ref.lockDigest && resolved.ref.lockDigest !== digest) {
+      warnings.push(
+        `the asset image was built from another mlpack.lock.json (${resolved.ref.lockDigest.slice(0, 19)}, this one is ${digest.slice(0, 19)}); run \`mlpack bundle\` (and load or push) again`,
+      );
+    }
+  } else warnings.push(...storage.warnings);
   const baseInfo = opts.docker ? await inspectOrUndefined(opts.docker, base) : undefined;
-  ctx.emit({ type: "step", message: `rendering the ${opts.target} Dockerfile from ${resolved.ref.name}` });
+  ctx.emit({
+    type: "step",
+    message: `rendering the ${opts.target} Dockerfile ${resolved ? `from ${resolved.ref.name}` : `for assets on ${storage?.kind}`}`,
+  });
 
   const rendered = renderDockerfile(
     opts.lock,
@@ -94,7 +113,8 @@ export async function generateDockerfile(
       copy: opts.copy,
       link: opts.link,
       version: opts.version,
-      assetImage: resolved.ref,
+      ...(resolved ? { assetImage: resolved.ref } : {}),
+      ...(storage ? { storage } : {}),
       ...(baseInfo?.Size !== undefined ? { baseImageBytes: baseInfo.Size } : {}),
     },
     await loadTemplate(opts.target),
@@ -107,10 +127,37 @@ export async function generateDockerfile(
   return {
     ...rendered,
     warnings: [...warnings, ...rendered.warnings],
-    assetImage: resolved.ref,
+    assetImage: resolved?.ref ?? null,
+    storage: {
+      kind: storageOpts.storage,
+      root: rendered.assetRoot,
+      bucket: storage?.env.MLPACK_ASSETS_BUCKET ?? null,
+      prefix: storage?.kind === "s3" ? (storage.env.MLPACK_ASSETS_PREFIX ?? "") : null,
+    },
     base,
     target: opts.target,
     lockDigest: digest,
     output: opts.output ?? null,
   };
+}
+
+/**
+ * --storage s3 without --bucket: the last `mlpack export --to s3://…` of this project (warning when it exported
+ * another lock than this one, whose files the loader would then not find).
+ */
+function withExportDefaults(
+  opts: StorageOptions,
+  state: Awaited<ReturnType<typeof readState>>,
+  digest: string,
+  warnings: string[],
+): StorageOptions {
+  if (opts.storage !== "s3" || opts.bucket) return opts;
+  const last = state.export;
+  if (last?.kind !== "s3") return opts;
+  if (last.lockDigest !== digest) {
+    warnings.push(
+      `the last export (s3://${last.bucket}/${last.prefix}) was of another mlpack.lock.json: run \`mlpack export\` again before deploying`,
+    );
+  }
+  return { ...opts, bucket: last.bucket, prefix: opts.prefix ?? last.prefix };
 }

@@ -33,6 +33,9 @@ export interface StoragePlan {
   warnings: string[];
 }
 
+/** Label on EFS- and S3-style images (`dockerfile --storage`), so verify knows what to give them. */
+export const LABEL_STORAGE = "dev.mlpack.storage";
+
 /** Where the S3 loader puts the assets (the default of its MLPACK_ASSETS_DIR). */
 export const S3_LOCAL_ROOT = "/tmp/mlpack-assets";
 export const LOADER_MODULE = "mlpack_assets";

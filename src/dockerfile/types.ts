@@ -1,3 +1,4 @@
+import type { StoragePlan } from "./storage.js";
 import type { DockerfileTarget } from "./template.js";
 
 /** How the asset image reference in `FROM` is pinned. */
@@ -40,7 +41,10 @@ export interface RenderOptions {
   copy: readonly string[];
   link: boolean;
   version: string;
-  assetImage: AssetImageRef;
+  /** The asset image; required unless `storage` (efs/s3: nothing is copied from an asset image). */
+  assetImage?: AssetImageRef;
+  /** --storage efs|s3 (storage.ts): no asset stage or COPY; the ENV points under the storage's root. */
+  storage?: StoragePlan;
   /** Uncompressed size of the base image when it exists locally. */
   baseImageBytes?: number;
 }

@@ -2,11 +2,9 @@ import { statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { UsageError } from "../errors.js";
 import { checkMountPath } from "../dockerfile/storage.js";
+export { LABEL_STORAGE } from "../dockerfile/storage.js";
 import { MANIFEST_FILE } from "../export/manifest.js";
 import { parseEndpoint } from "../export/s3-client.js";
-
-/** Label the Dockerfile sets on EFS- and S3-style images (`dockerfile --storage`), so verify knows what to give them. */
-export const LABEL_STORAGE = "dev.mlpack.storage";
 
 /** How verify runs an image whose assets are not baked in: an export bind-mounted, or an S3 endpoint. */
 export interface StorageRun {

@@ -85,7 +85,7 @@ describe("generateDockerfile: which asset image", () => {
     const r = await generateDockerfile(opts(p.dir), { emit: noopEmit });
     expect(r.dockerfile).toContain(`FROM ${IMAGE_ID} AS mlpack-assets`);
     expect(r.dockerfile).toContain("# Pinned by image ID");
-    expect(r.assetImage.pin).toBe("image-id");
+    expect(r.assetImage?.pin).toBe("image-id");
   });
 
   it("falls back to the bundle's manifest digest with a warning", async () => {

@@ -2,6 +2,7 @@ import { join, resolve } from "node:path";
 import type Docker from "dockerode";
 import { connectDocker } from "../../docker/client.js";
 import { type DockerfileTarget, generateDockerfile } from "../../dockerfile/index.js";
+import type { Storage } from "../../dockerfile/storage.js";
 import { DockerUnavailableError } from "../../errors.js";
 import { LOCK_FILE, readLock } from "../../lock/lock.js";
 import type { CommandContext } from "./index.js";
@@ -33,6 +34,12 @@ export async function runDockerfile(ctx: CommandContext): Promise<void> {
       copy: (s.copy as string[] | undefined) ?? [],
       ...(s.cmd ? { cmd: s.cmd as string } : {}),
       link: s.link === true,
+      storage: {
+        storage: s.storage as Storage,
+        mount: s.mount as string,
+        ...(s.bucket ? { bucket: s.bucket as string } : {}),
+        ...(s.prefix !== undefined ? { prefix: s.prefix as string } : {}),
+      },
       ...(output ? { output } : {}),
       version: ctx.version,
       ...(docker ? { docker } : {}),
@@ -42,7 +49,7 @@ export async function runDockerfile(ctx: CommandContext): Promise<void> {
   for (const warning of result.warnings) ctx.out.warn(warning);
   if (output) {
     ctx.out.info(
-      `wrote ${output}: ${result.copies.length} asset COPY lines from ${result.assetImage.from}, ${Object.keys(result.env).length} ENV variables`,
+      `wrote ${output}: ${result.assetImage ? `${result.copies.length} asset COPY lines from ${result.assetImage.from}` : `assets on ${result.storage.kind} at ${result.storage.root}`}, ${Object.keys(result.env).length} ENV variables`,
     );
   }
   ctx.out.result(
@@ -53,6 +60,7 @@ export async function runDockerfile(ctx: CommandContext): Promise<void> {
       target: result.target,
       base: result.base,
       assetImage: result.assetImage,
+      storage: result.storage,
       lockDigest: result.lockDigest,
       assetRoot: result.assetRoot,
       env: result.env,
