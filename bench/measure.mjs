@@ -9,7 +9,8 @@ import { fileURLToPath } from "node:url";
 
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const ROOT = dirname(BENCH_DIR);
-export const DATA_DIR = process.env.MLPACK_BENCH_DATA ?? join(BENCH_DIR, "data");
+// Outside the worktree by default: the data set (GBs) is generated once per machine, not per checkout.
+export const DATA_DIR = process.env.MLPACK_BENCH_DATA ?? "/var/tmp/mlpack-bench-data";
 export const MLPACK = join(ROOT, "bin", "mlpack");
 const GNU_TIME = "/usr/bin/time";
 
@@ -25,6 +26,7 @@ export async function run(argv, { env = process.env, cwd = process.cwd(), input 
   const err = [];
   child.stdout.on("data", (b) => out.push(b));
   child.stderr.on("data", (b) => err.push(b));
+  child.stdin.on("error", () => {}); // a child that exits without reading stdin (EPIPE) is not an error here
   child.stdin.end(input ?? "");
   const code = await new Promise((res, rej) => {
     child.on("error", rej);
@@ -32,10 +34,15 @@ export async function run(argv, { env = process.env, cwd = process.cwd(), input 
   });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   let maxRssMB = null;
+  let cpuSeconds = null;
   if (useTime) {
     const text = await readFile(timeFile, "utf8").catch(() => "");
     const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(text);
     if (m) maxRssMB = Number(m[1]) / 1024;
+    // CPU time (user + system) of the process and its children: steadier than wall time on a busy machine.
+    const user = /User time \(seconds\): ([\d.]+)/.exec(text);
+    const sys = /System time \(seconds\): ([\d.]+)/.exec(text);
+    if (user && sys) cpuSeconds = Number(user[1]) + Number(sys[1]);
   }
   await rm(dir, { recursive: true, force: true });
   return {
@@ -44,6 +51,7 @@ export async function run(argv, { env = process.env, cwd = process.cwd(), input 
     stderr: Buffer.concat(err).toString(),
     seconds,
     maxRssMB,
+    cpuSeconds,
   };
 }
 

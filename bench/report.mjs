@@ -11,6 +11,7 @@ export function summarize(row, dataBytes) {
   return {
     ...row,
     seconds: s,
+    cpu: stats(row.runs.map((r) => r?.cpuSeconds)),
     mibPerSec: row.throughput === false || !s.median ? null : dataBytes / MiB / s.median,
     peakRssMB: rss.length ? Math.max(...rss) : null,
   };
@@ -36,10 +37,10 @@ export function sumRow(id, label, a, b, dataBytes) {
 
 export function markdownTable(rows) {
   const head =
-    "| scenario | runs | median s | min s | max s | MiB/s | peak RSS MB | notes |\n|---|---:|---:|---:|---:|---:|---:|---|";
+    "| scenario | runs | median s | min s | max s | CPU s (user+sys) | MiB/s | peak RSS MB | notes |\n|---|---:|---:|---:|---:|---:|---:|---:|---|";
   const lines = rows.map(
     (r) =>
-      `| ${r.label.replaceAll("|", "\\|")} | ${r.runs.length || "–"} | ${f(r.seconds.median)} | ${f(r.seconds.min)} | ${f(r.seconds.max)} | ${f(r.mibPerSec, 0)} | ${f(r.peakRssMB, 0)} | ${r.note ?? ""} |`,
+      `| ${r.label.replaceAll("|", "\\|")} | ${r.runs.length || "–"} | ${f(r.seconds.median)} | ${f(r.seconds.min)} | ${f(r.seconds.max)} | ${f(r.cpu?.median)} | ${f(r.mibPerSec, 0)} | ${f(r.peakRssMB, 0)} | ${r.note ?? ""} |`,
   );
   return [head, ...lines].join("\n");
 }

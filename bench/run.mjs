@@ -1,6 +1,6 @@
 // `npm run bench`: generate/reuse bench/data, run every scenario RUNS times, print a Markdown table and the
 // PASS/FAIL targets, write bench/results.json, and remove every image, container and repository it created.
-// Env: MLPACK_BENCH_RUNS (default 3), MLPACK_BENCH_ONLY=bundle,push,repush,discover (subset; push needs bundle),
+// Env: MLPACK_BENCH_RUNS (default 3), MLPACK_BENCH_ONLY=bundle,push,repush,discover,bundle2,verify (subset; push needs bundle),
 // MLPACK_BENCH_STRICT=1 (exit 1 when a target fails), MLPACK_BENCH_DATA / MLPACK_BENCH_WEIGHTS_MIB / MLPACK_BENCH_TEXT_FILES (smoke runs).
 import { execSync } from "node:child_process";
 import { writeFile } from "node:fs/promises";
@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { ensureData, PROJECT, SPEC } from "./data.mjs";
 import { BENCH_DIR, sh } from "./measure.mjs";
 import { cleanUpRegistry } from "./registry.mjs";
+import { scenarioAssemble } from "./scenarios-assemble.mjs";
 import { markdownTable, summarize, sumRow, targetLines, targets } from "./report.mjs";
 import {
   cleanUpDocker,
@@ -18,6 +19,7 @@ import {
   scenarioPush,
   scenarioRepush,
 } from "./scenarios.mjs";
+import { scenarioVerify } from "./scenarios-verify.mjs";
 
 const NO_THROUGHPUT = new Set([
   "repush-unchanged",
@@ -27,6 +29,9 @@ const NO_THROUGHPUT = new Set([
   "discover-local",
   "sh-local",
 ]);
+// Each area's scenarios (bench/scenarios-<area>.mjs): `name` (the MLPACK_BENCH_ONLY key), `scenario()` → { rows },
+// `targets(byId)` → [{ name, value, pass, detail }]. One line per area.
+const AREAS = [await import("./scenarios-bundle.mjs")];
 const only = process.env.MLPACK_BENCH_ONLY?.split(",");
 const want = (name) => !only || only.includes(name);
 const tryCmd = (c) => {
@@ -79,13 +84,16 @@ async function main() {
     }
     if (want("repush") && lastRepo) raw.push(...(await scenarioRepush(lastRepo)).rows);
     if (want("discover")) raw.push(...(await scenarioDiscover()).rows);
+    for (const area of AREAS) if (want(area.name)) raw.push(...(await area.scenario()).rows);
+    if (want("assemble")) raw.push(...(await scenarioAssemble()).rows);
   } finally {
     env.cleanup = { docker: await cleanUpDocker(), registry: await cleanUpRegistry() };
   }
 
-  const rows = raw.map((r) => summarize({ ...r, throughput: !NO_THROUGHPUT.has(r.id) }, dataBytes));
+  const rows = raw.map((r) => summarize({ ...r, throughput: r.throughput ?? !NO_THROUGHPUT.has(r.id) }, dataBytes));
   const byId = Object.fromEntries(rows.map((r) => [r.id, r]));
   const extra = [];
+  if (want("verify")) extra.push(...(await scenarioVerify(RUNS)));
   if (byId["bundle-auto"] && byId["push-auto"])
     extra.push(
       sumRow("mlpack-total", "mlpack bundle + push", byId["bundle-auto"], byId["push-auto"], dataBytes),
@@ -110,7 +118,7 @@ async function main() {
   for (const id of ["repush-unchanged", "push-one-changed"])
     if (byId[id]) byId[id].note = `uploaded ${byId[id].runs.map((r) => r.uploadedBytes).join(" / ")} B`;
   const allRows = [...rows, ...extra];
-  const tgs = targets(byId);
+  const tgs = [...targets(byId), ...AREAS.flatMap((area) => area.targets(byId))];
 
   const md = [
     `### mlpack bench (${env.cpu}, ${env.memGiB} GiB RAM, node ${env.node}, Docker ${env.docker}, ${env.fs})`,

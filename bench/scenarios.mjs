@@ -36,6 +36,7 @@ async function bundle(compression, layout) {
   return {
     seconds: r.seconds,
     maxRssMB: r.maxRssMB,
+    cpuSeconds: r.cpuSeconds,
     digest: j.digest,
     blobBytes: size,
     layers: j.layers.map((l) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType, title: l.title })),
@@ -64,7 +65,7 @@ const rmDefaultLayout = () => rm(join(PROJECT, ".mlpack", "oci"), { recursive: t
 export async function scenarioBundle() {
   const rows = [];
   await warm(ASSETS);
-  for (const c of ["stored", "gzip"]) {
+  for (const c of ["none", "stored", "gzip"]) {
     const layout = join(PROJECT, ".mlpack", `oci-${c}`);
     const runs = await times(
       RUNS,

@@ -19,6 +19,10 @@ export const ERROR_CODES = {
     exitCode: 1,
     meaning: "a staged file changed (or was swapped for a link) while mlpack read it; nothing was committed",
   },
+  E_LAMBDA_RULES: {
+    exitCode: 1,
+    meaning: "`verify --static` / `assemble`: the image breaks a Lambda deploy-time rule (each finding names it)",
+  },
   E_DOCKER_LOAD: { exitCode: 1, meaning: "the Docker engine refused the asset image on `bundle --load`" },
   E_INTERNAL: { exitCode: 1, meaning: "an internal error with a known cause" },
   E_UNEXPECTED: { exitCode: 1, meaning: "a bug in mlpack: rerun with --verbose and report the stack" },
@@ -33,7 +37,24 @@ export const ERROR_CODES = {
   E_IMAGE_NOT_FOUND: { exitCode: 2, meaning: "the image is not in the local engine and could not be pulled" },
   E_NO_ASSET_IMAGE: { exitCode: 2, meaning: "no asset image was loaded or pushed yet" },
   E_ASSET_IMAGE_UNPINNED: { exitCode: 2, meaning: "the asset image cannot be pinned by digest" },
+  E_STALE_ASSET_IMAGE: {
+    exitCode: 2,
+    meaning: "the pushed or loaded asset image is not the current bundle of mlpack.lock.json (the command to run is named)",
+  },
+  E_UNSAFE_VALUE: { exitCode: 2, meaning: "a value cannot be written into a Dockerfile safely (line break, bad name)" },
+  E_OUTSIDE_PROJECT: {
+    exitCode: 2,
+    meaning: "a path from mlpack.json leads outside the project (only a path on the command line may)",
+  },
   E_LAYOUT_INVALID: { exitCode: 2, meaning: "the OCI layout is missing or unreadable" },
+  E_LAYOUT_TAG_TAKEN: {
+    exitCode: 2,
+    meaning: "`bundle --layout`: another image in that layout already has the tag (mlpack never replaces it)",
+  },
+  E_UNSAFE_PATH: {
+    exitCode: 2,
+    meaning: "an asset root, lock target or tar name would leave the asset folder (absolute, `..`, NUL)",
+  },
   E_TEMPLATE_MISSING: { exitCode: 2, meaning: "a template file is missing from the installation" },
   E_FILE_EXISTS: { exitCode: 2, meaning: "`init` would overwrite a file (use --force)" },
   E_PERMISSION: { exitCode: 2, meaning: "permission denied on a path the user gave" },
@@ -41,6 +62,19 @@ export const ERROR_CODES = {
   E_IS_DIRECTORY: { exitCode: 2, meaning: "a file path the user gave is a directory" },
   E_NOT_DIRECTORY: { exitCode: 2, meaning: "a folder path the user gave is a file, or its parent is" },
   E_UNSUPPORTED_NAME: { exitCode: 2, meaning: "a file name is not valid UTF-8 (the path is named, escaped)" },
+  E_BAD_REFERENCE: { exitCode: 2, meaning: "an image reference is malformed or names no registry where one is needed" },
+  E_MEDIA_TYPE: {
+    exitCode: 2,
+    meaning: "`assemble`: a layer has no type in the app manifest's family (e.g. uncompressed under Docker v2s2)",
+  },
+  E_MULTI_PLATFORM: {
+    exitCode: 2,
+    meaning: "the image is a multi-platform index and no --platform picks one (Lambda takes a single image)",
+  },
+  E_ASSET_IMAGE_STALE: {
+    exitCode: 2,
+    meaning: "`assemble`: the asset image was built from another mlpack.lock.json than the one here",
+  },
   E_PATH_NOT_FOUND: { exitCode: 2, meaning: "a path the user gave does not exist" },
   E_EXPORT_CONFLICT: {
     exitCode: 2,
@@ -57,6 +91,18 @@ export const ERROR_CODES = {
   E_S3_AUTH: { exitCode: 5, meaning: "S3 refused the credentials or the IAM action (the action is named)" },
   E_S3_NO_BUCKET: { exitCode: 5, meaning: "the S3 bucket of `--to` does not exist" },
   E_S3_UNREACHABLE: { exitCode: 5, meaning: "the S3 endpoint could not be reached" },
+  E_REGISTRY_TIMEOUT: {
+    exitCode: 5,
+    meaning: "the registry stopped answering within a deadline (the host and the step are named)",
+  },
+  E_REGISTRY_RESPONSE_TOO_LARGE: {
+    exitCode: 5,
+    meaning: "the registry sent a larger answer than any valid one (an endless body is cut off)",
+  },
+  E_REGISTRY_INSECURE: {
+    exitCode: 5,
+    meaning: "the registry sent mlpack to plain http or to another origin; no credentials were sent there",
+  },
   E_INTERRUPTED: { exitCode: 130, meaning: "interrupted (Ctrl-C); what was started was cleaned up" },
 } as const satisfies Record<string, ErrorCodeSpec>;
 

@@ -5,6 +5,8 @@
 
 FROM {{base}}
 
+{{wrapper}}
+
 # Assets first: they change only when mlpack.lock.json does, so dependency and code edits never
 # rebuild these layers.
 {{assets}}
@@ -18,4 +20,5 @@ FROM {{base}}
 
 {{code}}
 
+{{entrypoint}}
 {{cmd}}

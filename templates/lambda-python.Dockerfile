@@ -5,6 +5,8 @@
 
 FROM {{base}}
 
+{{wrapper}}
+
 # Assets first: they change only when mlpack.lock.json does, so dependency and code edits never
 # rebuild or re-upload these layers.
 {{assets}}
@@ -19,4 +21,5 @@ FROM {{base}}
 
 {{code}}
 
+{{entrypoint}}
 {{cmd}}

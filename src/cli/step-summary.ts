@@ -1,6 +1,15 @@
 import type { z } from "zod";
 import { formatBytes } from "./format.js";
-import type { BundleData, DiscoverData, DockerfileData, ExportData, InitData, PushData } from "./results/index.js";
+import type {
+  AssembleData,
+  BundleData,
+  DiscoverData,
+  DockerfileData,
+  ExportData,
+  InitData,
+  PushData,
+  VerifyStaticData,
+} from "./results/index.js";
 import { isResultCommand, RESULT_SCHEMAS } from "./results/index.js";
 
 /** A Markdown table cell: pipes escaped and newlines flattened, so one value never breaks the row. */
@@ -86,8 +95,13 @@ function push(d: PushData): string {
 
 function dockerfile(d: DockerfileData): string {
   const where = d.output ? `Wrote ${code(d.output)}` : "Generated a Dockerfile";
-  const from = d.assetImage ? `from ${code(d.assetImage.from)}: ${d.copies.length} asset COPY lines` : `with the assets on ${d.storage.kind} at ${code(d.storage.root)}`;
-  return `### mlpack dockerfile\n\n${where} (${d.target}) ${from}, ${Object.keys(d.env).length} ENV variables, ${formatBytes(d.size.totalBytes)} in total.`;
+  const from =
+    d.storage.kind !== "oci"
+      ? `with the assets on ${d.storage.kind} at ${code(d.storage.root)}`
+      : d.assetImage
+        ? `from ${code(d.assetImage.from)}`
+        : "without assets (for `mlpack assemble`)";
+  return `### mlpack dockerfile\n\n${where} (${d.target}) ${from}: ${d.copies.length} asset COPY lines, ${Object.keys(d.env).length} ENV variables, ${formatBytes(d.size.totalBytes)} in total.`;
 }
 
 function exportSummary(d: ExportData): string {
@@ -109,6 +123,14 @@ function exportSummary(d: ExportData): string {
 
 function init(d: InitData): string {
   return `### mlpack init\n\nWrote ${d.files.map((f) => code(f.path)).join(", ")}.`;
+}
+
+function assemble(d: AssembleData): string {
+  return [
+    "### mlpack assemble",
+    "",
+    `${code(d.reference)} (tag ${code(d.tag)}): ${d.layers.length} blobs; uploaded ${formatBytes(d.bytes.uploaded)}, mounted ${formatBytes(d.bytes.mounted)}, already there ${formatBytes(d.bytes.skipped)}.`,
+  ].join("\n");
 }
 
 /**
@@ -140,6 +162,14 @@ export function stepSummaryMarkdown(command: string, data: object): string | und
     case "init":
       text = init(value as InitData);
       break;
+    case "assemble":
+      text = assemble(value as AssembleData);
+      break;
+    case "verify-static": {
+      const v = value as VerifyStaticData;
+      text = `### mlpack verify --static\n\n${code(v.image)} passes Lambda's deploy-time rules: ${v.layers.length} layers, ${formatBytes(v.uncompressedBytes)} uncompressed.`;
+      break;
+    }
     case "export":
       text = exportSummary(value as ExportData);
       break;

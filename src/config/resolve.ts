@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import { z } from "zod";
 import { ConfigError, UsageError } from "../errors.js";
 import { envName, SETTINGS, type SectionName, type SettingSpec } from "./settings.js";
+import { checkConfigFile, checkSetting } from "./validate.js";
 
 export type SettingValue = string | number | boolean | string[];
 export type SectionValues = Record<string, SettingValue | undefined>;
@@ -72,7 +73,10 @@ export async function loadConfigFile(path: string, explicit: boolean): Promise<C
     });
   }
   const parsed = configSchema().safeParse(raw);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    checkConfigFile(parsed.data, path, SETTINGS);
+    return parsed.data;
+  }
   const issue = parsed.error.issues[0]!;
   const base = issue.path.map(String).join(".");
   if (issue.code === "unrecognized_keys") {
@@ -143,10 +147,17 @@ export function resolveSection(input: ResolveInput): SectionValues {
     const rawEnv = input.env[name];
     const fromEnv = rawEnv === undefined ? undefined : parseEnvValue(spec, name, rawEnv);
     const fromFlag = input.flags[spec.key];
+    checkSetting(input.section, spec, fromEnv, { kind: "env", name });
+    checkSetting(input.section, spec, fromFlag, { kind: "flag", flag: flagName(spec) });
     const def = spec.default === undefined ? undefined : structuredClone(spec.default as SettingValue);
     out[spec.key] = fromFlag ?? fromEnv ?? fromFile ?? def;
   }
   return out;
+}
+
+/** `-o, --output <file>` → `--output`. */
+function flagName(spec: SettingSpec): string {
+  return /--[a-z0-9-]+/.exec(spec.flags)?.[0] ?? spec.key;
 }
 
 /** Where mlpack.json is looked for. */

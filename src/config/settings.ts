@@ -358,8 +358,49 @@ export const SETTINGS: Record<SectionName, readonly SettingSpec[]> = {
       kind: "string",
     },
   ],
-  // Filled in by the commands that own them (assemble, export); catalog has no settings.
-  assemble: [],
+  assemble: [
+    {
+      key: "app",
+      flags: "--app <ref>",
+      description: "the app image (registry reference, or an image in the local Docker engine)",
+      kind: "string",
+    },
+    {
+      key: "assets",
+      flags: "--assets <ref>",
+      description: "the asset image (default: the last `mlpack push`)",
+      kind: "string",
+    },
+    {
+      key: "repository",
+      flags: "--repository <name>",
+      description: "repository of the result (default: the app image's)",
+      kind: "string",
+    },
+    {
+      key: "tag",
+      flags: "--tag <tag>",
+      description: "tag of the result (default sha-<12 hex of digest>)",
+      kind: "string",
+    },
+    {
+      key: "platform",
+      flags: "--platform <platform>",
+      description: "the platform to pick from a multi-platform app image",
+      kind: "choice",
+      choices: ["linux/amd64", "linux/arm64"],
+    },
+    { key: "region", flags: "--region <region>", description: "AWS region (ECR)", kind: "string" },
+    { key: "profile", flags: "--profile <profile>", description: "AWS profile (ECR)", kind: "string" },
+    {
+      key: "concurrency",
+      flags: "--concurrency <n>",
+      description: "blobs copied or mounted at once",
+      kind: "number",
+      default: 4,
+    },
+  ],
+  // catalog has no settings.
   export: [
     {
       key: "to",

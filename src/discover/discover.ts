@@ -2,6 +2,7 @@ import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { RunContext } from "../events.js";
 import type { Lock, LockAsset } from "../lock/lock.js";
+import { writeStageStamps } from "../lock/stage-stamp.js";
 import { digestTree } from "../lock/tree-digest.js";
 import { OLD_PREFIX, STAGING_PREFIX } from "../state/work-dir.js";
 import { classify, type PlannedAsset, stagingFilter } from "./classify.js";
@@ -89,7 +90,10 @@ export async function discover(opts: DiscoverOptions, ctx: RunContext): Promise<
         skipped: found.skipped.map((s) => ({ path: displayPath(s.path, session), reason: s.reason })),
       };
       const published = opts.accept ? opts.accept(lock) : true;
-      if (published) await publish(assets, scratch, opts.stageDir);
+      if (published) {
+        await publish(assets, scratch, opts.stageDir);
+        await writeStageStamps(opts.stageDir, assets);
+      }
       return {
         lock,
         assets,

@@ -1,3 +1,5 @@
+// Must precede dockerode: it keeps dockerode from loading gRPC and ssh2 at start (see lazy-modules.ts).
+import "./lazy-modules.js";
 import Docker from "dockerode";
 import { DockerUnavailableError } from "../errors.js";
 

@@ -11,6 +11,8 @@ export interface ResolveAssetImageOptions {
   /** `--asset-image`, when given. */
   flag?: string;
   state: State;
+  /** Digest of the lock the Dockerfile is rendered from: the pinned image must be its current bundle. */
+  lockDigest: string;
   /** The local engine, or undefined when it cannot be reached (only an unpinned --asset-image needs it). */
   docker?: Docker;
 }
@@ -20,10 +22,19 @@ export interface ResolvedAssetImage {
   warnings: string[];
 }
 
+const REBUILD =
+  "Run `mlpack bundle`, then `mlpack push` (or `mlpack bundle --load`), then `mlpack dockerfile` again; or pass --asset-image REF@sha256:<digest>.";
+
+function stale(message: string, hint: string): UsageError {
+  return new UsageError(message, { code: "E_STALE_ASSET_IMAGE", hint });
+}
+
 /**
  * Picks the asset image and pins it by digest: `--asset-image` (resolved through the local engine when it has
- * no digest), else the last pushed reference, else the last loaded image (by image ID, see pin-comment.ts),
- * else the last bundle's manifest digest with a warning. Labels of a local image fill in its asset root.
+ * no digest), else the pushed or loaded image of the *current* bundle — the one `mlpack bundle` last built
+ * from this very lock (`.mlpack/state.json` knows both digests). A pin of an older bundle would ship old
+ * weights with a header naming the new lock, and a bundle that was never loaded or pushed cannot resolve in
+ * FROM: both are refused with the command that fixes them.
  */
 export async function resolveAssetImage(opts: ResolveAssetImageOptions): Promise<ResolvedAssetImage> {
   const { state, docker } = opts;
@@ -31,56 +42,80 @@ export async function resolveAssetImage(opts: ResolveAssetImageOptions): Promise
   if (opts.flag !== undefined && opts.flag.trim() !== "") {
     return { ref: await fromFlag(opts.flag.trim(), docker), warnings };
   }
-  const fromBundle = (manifestDigest: string) =>
-    state.bundle?.manifestDigest === manifestDigest
-      ? { assetRoot: state.bundle.assetRoot, lockDigest: state.bundle.lockDigest }
-      : {};
-  if (state.push) {
+  const bundle = state.bundle;
+  if (!bundle) {
+    if (state.push || state.load) {
+      throw stale(
+        `.mlpack/state.json names an asset image (${state.push?.reference ?? state.load?.tag}) but no bundle of mlpack.lock.json: mlpack cannot tell which lock it holds`,
+        REBUILD,
+      );
+    }
+    throw new UsageError("no asset image to copy from: nothing was bundled, loaded or pushed in this project", {
+      code: "E_NO_ASSET_IMAGE",
+      hint: "Run `mlpack bundle --load` or `mlpack bundle` + `mlpack push` first, or pass --asset-image REF@sha256:<digest>.",
+    });
+  }
+  if (bundle.lockDigest !== opts.lockDigest) {
+    throw stale(
+      `the last bundle (manifest ${bundle.manifestDigest.slice(0, 19)}) was built from another mlpack.lock.json (${bundle.lockDigest.slice(0, 19)}; this one is ${opts.lockDigest.slice(0, 19)}): its image holds other assets`,
+      REBUILD,
+    );
+  }
+  const fromBundle = { assetRoot: bundle.assetRoot, lockDigest: bundle.lockDigest };
+  const push = state.push;
+  const load = state.load;
+  if (push && push.digest === bundle.manifestDigest) {
     const ref: AssetImageRef = {
-      from: state.push.reference,
+      from: push.reference,
       pin: "registry-digest",
-      name: state.push.reference,
+      name: push.reference,
       source: "push",
-      ...fromBundle(state.push.digest),
+      ...fromBundle,
     };
     return { ref, warnings };
   }
-  if (state.load) {
-    const { tag, imageId, manifestDigest } = state.load;
-    const local = docker ? await inspectOrUndefined(docker, imageId) : undefined;
+  if (load && load.manifestDigest === bundle.manifestDigest) {
+    const local = docker ? await inspectOrUndefined(docker, load.imageId) : undefined;
     if (docker && !local) {
       warnings.push(
-        `the loaded asset image ${tag} (${imageId.slice(0, 19)}) is no longer in the local engine; run \`mlpack bundle --load\` again`,
+        `the loaded asset image ${load.tag} (${load.imageId.slice(0, 19)}) is no longer in the local engine; run \`mlpack bundle --load\` again`,
+      );
+    }
+    if (push) {
+      warnings.push(
+        `the pushed asset image ${push.reference} is an older bundle; pinning the loaded image of the current one (run \`mlpack push\` to pin by registry digest)`,
       );
     }
     const ref: AssetImageRef = {
-      from: imageId,
+      from: load.imageId,
       pin: "image-id",
-      name: `${tag} (loaded; manifest ${manifestDigest})`,
+      name: `${load.tag} (loaded; manifest ${load.manifestDigest})`,
       source: "load",
-      ...fromBundle(manifestDigest),
+      ...fromBundle,
       ...labelsOf(local),
     };
     return { ref, warnings };
   }
-  if (state.bundle) {
-    const { manifestDigest } = state.bundle;
-    warnings.push(
-      "the asset image was built but neither loaded nor pushed; the FROM line resolves only after `mlpack push` (then re-run `mlpack dockerfile`) or with --asset-image",
+  const current = `the current bundle of mlpack.lock.json is ${bundle.manifestDigest.slice(0, 19)}`;
+  if (push) {
+    throw stale(
+      `the pushed asset image ${push.reference} is not the current bundle (${current}): the Dockerfile would copy old assets`,
+      "Run `mlpack push` (or `mlpack bundle --load`), then `mlpack dockerfile` again.",
     );
-    const ref: AssetImageRef = {
-      from: `mlpack-assets@${manifestDigest}`,
-      pin: "manifest-digest",
-      name: `.mlpack/oci (manifest ${manifestDigest})`,
-      source: "bundle",
-      ...fromBundle(manifestDigest),
-    };
-    return { ref, warnings };
   }
-  throw new UsageError("no asset image to copy from", {
-    code: "E_NO_ASSET_IMAGE",
-    hint: "Run `mlpack bundle --load` or `mlpack push` first, or pass --asset-image REF@sha256:<digest>.",
-  });
+  if (load) {
+    throw stale(
+      `the loaded asset image ${load.tag} is not the current bundle (${current}): the Dockerfile would copy old assets`,
+      "Run `mlpack bundle --load` (or `mlpack push`), then `mlpack dockerfile` again.",
+    );
+  }
+  throw new UsageError(
+    `the asset image was bundled (manifest ${bundle.manifestDigest.slice(0, 19)}) but neither loaded nor pushed, so a FROM line could not resolve it`,
+    {
+      code: "E_NO_ASSET_IMAGE",
+      hint: "Run `mlpack push` (or `mlpack bundle --load`), then `mlpack dockerfile` again; or pass --asset-image REF@sha256:<digest>.",
+    },
+  );
 }
 
 async function fromFlag(flag: string, docker: Docker | undefined): Promise<AssetImageRef> {

@@ -1,5 +1,6 @@
 import { posix } from "node:path";
 import { UsageError } from "../errors.js";
+import { noControl, noGlob, pathFits, showValue } from "../util/value-rules.js";
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -25,11 +26,13 @@ export function defaultCodePaths(handler: string): string[] {
 }
 
 /**
- * A project path as it may appear in a COPY source: relative, inside the build context, normalised.
- * `flag` names the option for the error message.
+ * A project path as it may appear in a COPY source: relative, inside the build context, normalised, no control
+ * characters and no glob characters. `flag` names the option for the error message.
  */
 export function contextPath(path: string, flag: string): string {
-  const normal = posix.normalize(path.replace(/\\/g, "/")).replace(/\/+$/, "");
+  const bad = noControl(path) ?? noGlob(path) ?? pathFits(path);
+  if (bad) throw new UsageError(`${flag} ${showValue(path)}: ${bad}`);
+  const normal = posix.normalize(path).replace(/\/+$/, "");
   if (
     normal === "" ||
     normal === "." ||
@@ -41,13 +44,5 @@ export function contextPath(path: string, flag: string): string {
       hint: "Give paths relative to the project directory, e.g. --copy src.",
     });
   }
-  if (/[\n\r]/.test(normal)) throw new UsageError(`${flag} ${JSON.stringify(path)} contains a line break`);
   return normal;
-}
-
-/** `COPY [flags] src dest`, in the JSON form when a path has characters the plain form would split on. */
-export function copyInstruction(flags: readonly string[], src: string, dest: string): string {
-  const prefix = ["COPY", ...flags].join(" ");
-  if (/^[^\s"'\\]+$/.test(src) && /^[^\s"'\\]+$/.test(dest)) return `${prefix} ${src} ${dest}`;
-  return `${prefix} ${JSON.stringify([src, dest])}`;
 }

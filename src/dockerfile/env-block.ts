@@ -1,5 +1,6 @@
 import { LAMBDA_RUNTIME_ENV } from "../catalog/index.js";
-import type { Lock } from "../lock/lock.js";
+import type { Lock, LockAsset } from "../lock/lock.js";
+import { assetDir, viewOf } from "./wrapper.js";
 
 /** The ENV a rendered Dockerfile sets, sorted by name, plus conflicts found while merging assets. */
 export interface EnvPlan {
@@ -25,9 +26,24 @@ export function rebasePath(value: string, from: string, to: string): string {
 }
 
 /**
- * Exactly the variables the found assets need (their lock `env`, re-based onto the asset image's root), plus,
- * for the Lambda target, the always-on redirects (`HOME=/tmp`, matplotlib, numba). An asset's own value wins
- * over the always-on one; two assets disagreeing on one variable keep the first (by asset id) and warn.
+ * The value of one of an asset's variables in the image: re-based from the lock's asset root onto the image's,
+ * and, for a `writable` asset, onto its writable view under /tmp (the wrapper builds it at start).
+ */
+export function assetEnvValue(
+  asset: Pick<LockAsset, "id" | "target" | "writable">,
+  raw: string,
+  lockRoot: string,
+  assetRoot: string,
+): string {
+  const value = rebasePath(raw, lockRoot, assetRoot);
+  return asset.writable ? rebasePath(value, assetDir(assetRoot, asset.target), viewOf(asset)) : value;
+}
+
+/**
+ * Exactly the variables the found assets need (their lock `env`, re-based onto the asset image's root, or
+ * onto the writable view of a `writable` asset), plus, for the Lambda target, the always-on redirects
+ * (`HOME=/tmp`, matplotlib, numba). An asset's own value wins over the always-on one; two assets disagreeing
+ * on one variable keep the first (by asset id) and warn.
  */
 export function planEnv(lock: Lock, assetRoot: string, lambda: boolean): EnvPlan {
   const env: Record<string, string> = {};
@@ -36,7 +52,7 @@ export function planEnv(lock: Lock, assetRoot: string, lambda: boolean): EnvPlan
   const assets = [...lock.assets].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   for (const asset of assets) {
     for (const [name, raw] of Object.entries(asset.env)) {
-      const value = rebasePath(raw, lock.assetRoot, assetRoot);
+      const value = assetEnvValue(asset, raw, lock.assetRoot, assetRoot);
       const previous = env[name];
       if (previous !== undefined && previous !== value) {
         warnings.push(
@@ -58,19 +74,5 @@ function sortRecord(record: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-/** A value the Dockerfile parser takes literally without quotes. */
-const BARE = /^[A-Za-z0-9_./:@%+,=-]+$/;
-
-/** `value` as a Dockerfile ENV/LABEL value: bare when safe, else double-quoted with `\`, `"` and `$` escaped. */
-export function quoteValue(value: string): string {
-  if (BARE.test(value)) return value;
-  return `"${value.replace(/[\\"$]/g, (c) => `\\${c}`).replace(/\n/g, "\\n")}"`;
-}
-
-/** One `ENV` instruction, one variable per continued line, so a diff shows exactly which variable changed. */
-export function formatEnv(env: Readonly<Record<string, string>>): string {
-  const entries = Object.entries(env);
-  if (entries.length === 0) return "";
-  const lines = entries.map(([k, v]) => `${k}=${quoteValue(v)}`);
-  return `ENV ${lines.join(" \\\n    ")}`;
-}
+// The ENV writers live with the other injection-proof writers; re-exported for callers of the ENV plan.
+export { formatEnv, quoteValue } from "./instructions.js";

@@ -14,9 +14,5 @@ export function describePin(ref: AssetImageRef): string[] {
         "The image was loaded with `docker load`; Docker's graphdriver store records no repository digest for loaded images, so a `name@sha256:<manifest digest>` reference would make the builder try to pull it. The image ID resolves locally with the legacy builder (DOCKER_BUILDKIT=0).",
         "For builds on other machines or with BuildKit, run `mlpack push` and re-run `mlpack dockerfile`.",
       ];
-    case "manifest-digest":
-      return [
-        "Pinned by the manifest digest of the image in .mlpack/oci, which is neither pushed nor loaded yet: run `mlpack push` (or `mlpack bundle --load`) and re-run `mlpack dockerfile` before building.",
-      ];
   }
 }

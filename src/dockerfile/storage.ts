@@ -3,6 +3,7 @@ import { UsageError } from "../errors.js";
 import { parseDestination } from "../export/destination.js";
 import type { Lock } from "../lock/lock.js";
 import { formatBytes } from "../util/format-bytes.js";
+import { printfFileInstruction } from "./wrapper.js";
 
 /**
  * `dockerfile --storage efs|s3`: the seeds' other two architectures. The image carries no asset layers; the
@@ -118,11 +119,6 @@ export async function loadLoaderSource(): Promise<string> {
   return readFile(new URL("../../templates/loader/mlpack_assets.py", import.meta.url), "utf8");
 }
 
-/** `'text'` for /bin/sh: single quotes, with each `'` closed, escaped and reopened. */
-function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
-}
-
 /**
  * A RUN that writes `source` to `path` with printf, one quoted argument per line, so the Dockerfile alone
  * builds the image (no file in the build context) with the legacy builder too. Blank lines and comment-only
@@ -130,7 +126,7 @@ function shellQuote(text: string): string {
  * or end the instruction. Source lines with a control character other than TAB are refused.
  */
 export function writeFileInstruction(path: string, source: string): string {
-  if (!/^\/[A-Za-z0-9._/${}-]+$/.test(path)) throw new UsageError(`refusing to write the loader to ${JSON.stringify(path)}`);
+  if (!/^\/[A-Za-z0-9._/-]+$/.test(path)) throw new UsageError(`refusing to write the loader to ${JSON.stringify(path)}`);
   const lines = source
     .replace(/\n$/, "")
     .split("\n")
@@ -138,10 +134,5 @@ export function writeFileInstruction(path: string, source: string): string {
   for (const l of lines) {
     if (/[\0-\x08\x0a-\x1f\x7f]/.test(l)) throw new UsageError(`the loader source has a control character: ${JSON.stringify(l)}`);
   }
-  const dir = path.slice(0, path.lastIndexOf("/")) || "/";
-  return [
-    `RUN mkdir -p ${dir} && printf '%s\\n' \\`,
-    ...lines.map((l) => `    ${shellQuote(l)} \\`),
-    `    > ${path} && chmod 0644 ${path}`,
-  ].join("\n");
+  return printfFileInstruction(path, lines, "0644");
 }

@@ -1,5 +1,6 @@
 import type { StoragePlan } from "./storage.js";
 import type { DockerfileTarget } from "./template.js";
+import type { ViewPlan } from "./wrapper.js";
 
 /** How the asset image reference in `FROM` is pinned. */
 export type AssetImagePin =
@@ -9,9 +10,7 @@ export type AssetImagePin =
    * `sha256:<image id>` (the digest of the image config): what a `docker load`ed image can be pinned by in
    * Docker's graphdriver store, which records no repository digest for loaded images.
    */
-  | "image-id"
-  /** Only built into `.mlpack/oci`: a digest reference that resolves once the image is pushed. */
-  | "manifest-digest";
+  | "image-id";
 
 /** The asset image a Dockerfile copies from, as resolved from the flag or `.mlpack/state.json`. */
 export interface AssetImageRef {
@@ -20,7 +19,7 @@ export interface AssetImageRef {
   pin: AssetImagePin;
   /** Human name: the tag or reference the user knows it by. */
   name: string;
-  source: "flag" | "push" | "load" | "bundle";
+  source: "flag" | "push" | "load";
   /** The asset root recorded in the image (label `dev.mlpack.asset-root`), when known. */
   assetRoot?: string;
   /** The lock the image was built from (label `dev.mlpack.lock-digest`), when known. */
@@ -41,8 +40,18 @@ export interface RenderOptions {
   copy: readonly string[];
   link: boolean;
   version: string;
-  /** The asset image; required unless `storage` (efs/s3: nothing is copied from an asset image). */
+  /** The asset image; required unless `assets` is false or `storage` is given. */
   assetImage?: AssetImageRef;
+  /**
+   * false: the app-only Dockerfile `mlpack assemble` builds on (base, dependencies, code; no asset stage, no
+   * asset COPY, no ENV). The entrypoint wrapper stays when the lock has writable or HOME assets.
+   */
+  assets?: boolean;
+  /** Lambda target: where the code goes (the base's LAMBDA_TASK_ROOT when known, else /var/task). */
+  taskRoot?: string;
+  /** The base image's ENTRYPOINT and CMD when it exists locally (the wrapper execs the entrypoint). */
+  baseEntrypoint?: string[];
+  baseCmd?: string[];
   /** --storage efs|s3 (storage.ts): no asset stage or COPY; the ENV points under the storage's root. */
   storage?: StoragePlan;
   /** Uncompressed size of the base image when it exists locally. */
@@ -62,6 +71,10 @@ export interface RenderResult {
   code: string[];
   notes: { library: string; note: string }[];
   assetRoot: string;
+  /** Writable views and HOME links the entrypoint wrapper makes at start; empty when there is no wrapper. */
+  views: ViewPlan;
+  /** The ENTRYPOINT the Dockerfile sets (the wrapper and the original entrypoint), or null when it keeps the base's. */
+  entrypoint: string[] | null;
   size: { assetBytes: number; baseBytes: number | null; totalBytes: number; limitBytes: number };
   warnings: string[];
 }

@@ -14,7 +14,7 @@ export class BlockPool {
 
   constructor(
     readonly blockSize: number = BLOCK_SIZE,
-    private readonly keep = 64,
+    private readonly keep = 32,
   ) {}
 
   acquire(): Buffer {
@@ -61,7 +61,7 @@ export class BlockFiller {
     for (let done = 0; done < bytes.length; ) {
       const { block, at, free } = this.space();
       const n = Math.min(free, bytes.length - done);
-      block.set(bytes.subarray(done, done + n), at);
+      block.set(n === bytes.length ? bytes : bytes.subarray(done, done + n), at);
       this.advance(n);
       done += n;
     }
@@ -71,7 +71,8 @@ export class BlockFiller {
     for (let left = count; left > 0; ) {
       const { block, at, free } = this.space();
       const n = Math.min(free, left);
-      block.fill(0, at, at + n);
+      // TypedArray fill: Buffer#fill's argument checks cost more than zeroing a 512-byte pad.
+      Uint8Array.prototype.fill.call(block, 0, at, at + n);
       this.advance(n);
       left -= n;
     }

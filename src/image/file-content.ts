@@ -1,5 +1,4 @@
-import { closeSync, openSync, readSync } from "node:fs";
-import { type FileHandle, open } from "node:fs/promises";
+import { closeSync, constants, fstat, fstatSync, openSync, read, readSync, type Stats } from "node:fs";
 import { InterruptedError, MlpackError } from "../errors.js";
 import type { BlockFiller } from "./block-filler.js";
 
@@ -8,10 +7,11 @@ import type { BlockFiller } from "./block-filler.js";
  * thread-pool round trip costs more than the read itself, and there is no per-file buffer to allocate.
  */
 const SMALL_FILE = 1 << 20;
-const probe = Buffer.alloc(1);
+/** Never follow a link (a file swapped for one is refused), never block on a FIFO swapped in. */
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
-function changed(name: string): MlpackError {
-  return new MlpackError(`${name} changed size while it was being packaged`, {
+export function sourceChanged(name: string, what = "changed size"): MlpackError {
+  return new MlpackError(`${name} ${what} while it was being packaged`, {
     code: "E_SOURCE_CHANGED",
     hint: "Do not modify .mlpack/assets while mlpack bundle runs; run it again.",
   });
@@ -20,24 +20,55 @@ function changed(name: string): MlpackError {
 /** Files up to this size are read with readSmallFile, larger ones with largeFileContent. */
 export const isSmallFile = (size: number): boolean => size <= SMALL_FILE;
 
+/** An open staged file and what its descriptor says it is. */
+export interface OpenedFile {
+  fd: number;
+  st: Stats;
+}
+
+/**
+ * Opens a staged file for reading without following links (O_NOFOLLOW): a file replaced by a symlink, a
+ * folder or a FIFO after the walk listed it is E_SOURCE_CHANGED, so outside content can never be read
+ * through it. Size, mode and inode come from this descriptor, so the header describes exactly what is read.
+ */
+export function openStaged(path: string, name: string): OpenedFile {
+  let fd: number;
+  try {
+    fd = openSync(path, OPEN_FLAGS);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ELOOP") throw sourceChanged(name, "was replaced by a symlink");
+    if (code === "ENOENT" || code === "ENOTDIR") throw sourceChanged(name, "disappeared");
+    throw error;
+  }
+  const st = fstatSync(fd);
+  if (!st.isFile()) {
+    closeSync(fd);
+    throw sourceChanged(name, "is no longer a regular file");
+  }
+  return { fd, st };
+}
+
 /**
  * Reads exactly `size` bytes of a small file into `out`, synchronously, without a generator or a promise:
- * most of a 20k-file layer is this call. The header already promised `size` bytes, so a file that ends
- * early or still has bytes after `size` is an error.
+ * most of a 20k-file layer is this call. Each read asks for one byte more than is left when the block has
+ * room, so a file that grew is seen without an extra read; a file that ends early is seen as a short read.
  */
-export function readSmallFile(path: string, name: string, size: number, out: BlockFiller): void {
-  const fd = openSync(path, "r");
-  try {
-    for (let pos = 0; pos < size; ) {
-      const { block, at, free } = out.space();
-      const n = readSync(fd, block, at, Math.min(free, size - pos), pos);
-      if (n === 0) throw changed(name);
-      out.advance(n);
-      pos += n;
+export function readSmallFile(fd: number, name: string, size: number, out: BlockFiller): void {
+  for (let pos = 0; ; ) {
+    const { block, at, free } = out.space();
+    const want = size - pos;
+    const length = Math.min(free, want + 1);
+    const n = readSync(fd, block, at, length, pos);
+    if (n > want) throw sourceChanged(name);
+    if (n === 0) {
+      if (want === 0) return;
+      throw sourceChanged(name);
     }
-    if (readSync(fd, probe, 0, 1, size) !== 0) throw changed(name);
-  } finally {
-    closeSync(fd);
+    out.advance(n);
+    pos += n;
+    // A short read of a regular file is its end: done if that is where the header said it ends.
+    if (n < length && pos === size) return;
   }
 }
 
@@ -50,20 +81,29 @@ interface PendingRead {
   blocks: Buffer[];
 }
 
+const readAt = (fd: number, block: Buffer, at: number, length: number, position: number) =>
+  new Promise<number>((resolve, reject) =>
+    read(fd, block, at, length, position, (error, n) => (error ? reject(error) : resolve(n))),
+  );
+const fstatAsync = (fd: number) =>
+  new Promise<Stats>((resolve, reject) => fstat(fd, (error, st) => (error ? reject(error) : resolve(st))));
+
 /**
  * Large files: positional reads on the thread pool, straight into the blocks, with a few reads ahead of the
  * consumer so the disk (or page-cache copy) overlaps with hashing. Each read's range is reserved in the
  * block before the bytes arrive; a block is yielded only after every read into it has landed, and because
- * reads are awaited in order, yielded blocks are complete and in stream order.
+ * reads are awaited in order, yielded blocks are complete and in stream order. After the last byte the
+ * descriptor is checked again: a file that grew, or was written to while it was read (same size, new
+ * mtime/ctime), is E_SOURCE_CHANGED. The descriptor is the caller's to close.
  */
 export async function* largeFileContent(
-  path: string,
+  file: OpenedFile,
   name: string,
-  size: number,
   out: BlockFiller,
   signal?: AbortSignal,
 ): AsyncGenerator<Buffer> {
-  const handle = await open(path, "r");
+  const { fd, st } = file;
+  const size = st.size;
   const pending: PendingRead[] = [];
   try {
     let reserved = 0;
@@ -72,7 +112,7 @@ export async function* largeFileContent(
         if (signal?.aborted) throw new InterruptedError();
         const { block, at, free } = out.space();
         const length = Math.min(free, size - reserved);
-        const done = readExactly(handle, block, at, length, reserved, name);
+        const done = readExactly(fd, block, at, length, reserved, name);
         done.catch(() => {}); // seen when awaited below, in order
         out.advance(length);
         reserved += length;
@@ -82,17 +122,20 @@ export async function* largeFileContent(
       await next.done;
       yield* next.blocks;
     }
-    if ((await handle.read(probe, 0, 1, size)).bytesRead !== 0) throw changed(name);
+    const probe = Buffer.alloc(1);
+    if ((await readAt(fd, probe, 0, 1, size)) !== 0) throw sourceChanged(name);
+    const after = await fstatAsync(fd);
+    if (after.size !== size || after.mtimeMs !== st.mtimeMs || after.ctimeMs !== st.ctimeMs)
+      throw sourceChanged(name, "was modified");
   } finally {
     // No read may still be filling a block (or using the descriptor) once this generator is left.
     await Promise.allSettled(pending.map((p) => p.done));
-    await handle.close();
   }
 }
 
 /** Fills `length` bytes of `block` at `at` from file position `position`, or fails when the file ends early. */
 async function readExactly(
-  handle: FileHandle,
+  fd: number,
   block: Buffer,
   at: number,
   length: number,
@@ -100,9 +143,9 @@ async function readExactly(
   name: string,
 ): Promise<void> {
   for (let done = 0; done < length; ) {
-    const { bytesRead } = await handle.read(block, at + done, length - done, position + done);
-    if (bytesRead === 0) throw changed(name);
-    done += bytesRead;
+    const n = await readAt(fd, block, at + done, length - done, position + done);
+    if (n === 0) throw sourceChanged(name);
+    done += n;
   }
 }
 
@@ -126,5 +169,5 @@ export async function* streamContent(
   } finally {
     source.destroy();
   }
-  if (seen !== size) throw changed(name);
+  if (seen !== size) throw sourceChanged(name);
 }

@@ -18,9 +18,12 @@ export interface GzipEncoderOptions {
   /** Parallel deflate; null = compress on this thread (same bytes either way). */
   pool: DeflatePool | null;
   blockSize?: number;
+  /** The CRC-32 is computed elsewhere (the hash thread) and handed to `finish`: skip it here. */
+  externalCrc?: boolean;
 }
 
 interface InFlight {
+  block: Uint8Array;
   out: Promise<Uint8Array[]>;
   release: (() => void) | undefined;
 }
@@ -71,8 +74,8 @@ export class GzipBlockEncoder {
     release?.();
   }
 
-  /** Flushes the last partial block, waits for every block, and writes the trailer. */
-  async finish(): Promise<void> {
+  /** Flushes the last partial block, waits for every block, and writes the trailer (with `crc` if external). */
+  async finish(crc?: number): Promise<void> {
     await this.start();
     if (this.staging !== null && this.stagingLength > 0)
       await this.submit(this.staging.subarray(0, this.stagingLength), undefined);
@@ -80,7 +83,8 @@ export class GzipBlockEncoder {
     this.stagingLength = 0;
     while (this.inFlight.length > 0) await this.writeNext();
     const trailer = Buffer.alloc(8);
-    trailer.writeUInt32LE(this.crc >>> 0, 0);
+    if (this.options.externalCrc && crc === undefined) throw new Error("gzip trailer needs the external CRC");
+    trailer.writeUInt32LE((this.options.externalCrc ? (crc as number) : this.crc) >>> 0, 0);
     trailer.writeUInt32LE(this.inputSize % 2 ** 32, 4);
     await this.options.write([DEFLATE_END, trailer]);
   }
@@ -92,7 +96,7 @@ export class GzipBlockEncoder {
   }
 
   private async submit(block: Uint8Array, release: (() => void) | undefined): Promise<void> {
-    this.crc = zlib.crc32(block, this.crc);
+    if (!this.options.externalCrc) this.crc = zlib.crc32(block, this.crc);
     this.inputSize += block.length;
     const { mode, pool } = this.options;
     const dictionary = mode === "stored" ? null : this.previousTail;
@@ -107,12 +111,17 @@ export class GzipBlockEncoder {
     }
     // Avoid an unhandled rejection while the job waits in the queue; the rejection is seen when awaited.
     out.catch(() => {});
-    this.inFlight.push({ out, release });
+    this.inFlight.push({ block, out, release });
     while (this.inFlight.length >= this.maxInFlight) await this.writeNext();
   }
 
   private async writeNext(): Promise<void> {
     const next = this.inFlight.shift() as InFlight;
-    await this.options.write(await next.out, next.release);
+    const pieces = await next.out;
+    // Deflated output is its own memory: the input block can go back to the pool now, not after the write.
+    if (pieces.length === 1 && next.release && pieces[0]?.buffer !== next.block.buffer) {
+      next.release();
+      await this.options.write(pieces);
+    } else await this.options.write(pieces, next.release);
   }
 }

@@ -1,40 +1,39 @@
+import { posix } from "node:path";
+import { UsageError } from "../errors.js";
+import { compareUtf8 } from "../util/byte-order.js";
+import { escapeName } from "../util/names.js";
 import type { LayerPart, LayerPlan } from "./layer-plan.js";
 import type { TarEntry } from "./tar-entries.js";
-import { compareUtf8 } from "../util/byte-order.js";
-import { entryTarSize } from "./tar-header.js";
-import type { TreeScan } from "./tree-scan.js";
+import { type TreeTally, type TreeView, type WalkItem, walkPart } from "./tree-walk.js";
 
-/** A scanned asset plus where it goes in the image. */
-export interface ScannedAsset {
+/** A staged asset being streamed: where it goes in the image, and the tally its walk fills in. */
+export interface LayerSource {
   id: string;
   target: string;
-  scan: TreeScan;
+  tally: TreeTally;
+  view: TreeView;
 }
 
-export interface LayerEntries {
-  entries: TarEntry[];
-  /** Regular files (hard links included), for the result table. */
-  files: number;
-  /** Exact uncompressed tar size, for progress totals. */
-  tarSize: number;
+function unsafe(what: string, value: string, rule: string): UsageError {
+  return new UsageError(`${what} ${JSON.stringify(escapeName(value))} ${rule}`, {
+    code: "E_UNSAFE_PATH",
+    hint: "The asset root must be an absolute, normalised path (e.g. /cache) and each lock target a relative path without `..`.",
+  });
 }
 
-function trimSlashes(path: string): string {
-  return path.replace(/^\/+|\/+$/g, "");
-}
-
-function under(rel: string, prefix: string): boolean {
-  return rel === prefix || rel.startsWith(`${prefix}/`);
-}
-
-function isParentOf(rel: string, path: string): boolean {
-  return path.startsWith(`${rel}/`);
-}
-
-function selected(rel: string, part: LayerPart): boolean {
-  if (part.exclude.some((ex) => under(rel, ex))) return false;
-  if (part.include === null) return true;
-  return under(rel, part.include) || isParentOf(rel, part.include);
+/**
+ * `<assetRoot>/<target>` as a tar name prefix ("cache/huggingface"), refusing what could place entries
+ * outside the asset root whatever the lock says: a root that is not absolute and normalised, a target with
+ * `..`, `.` or empty components, control characters that end a name (NUL).
+ */
+export function layerPrefix(assetRoot: string, target: string): string {
+  const root = assetRoot.length > 1 ? assetRoot.replace(/\/+$/, "") : assetRoot;
+  if (!root.startsWith("/") || posix.normalize(root) !== root || root.includes("\0"))
+    throw unsafe("asset root", assetRoot, "is not an absolute, normalised path");
+  const trimmed = target.replace(/^\/+|\/+$/g, "");
+  if (trimmed.includes("\0") || (trimmed !== "" && trimmed.split("/").some((p) => p === "" || p === "." || p === "..")))
+    throw unsafe("asset target", target, "has an empty, `.` or `..` component");
+  return [root.slice(1), trimmed].filter((p) => p !== "").join("/");
 }
 
 /** Every ancestor of a "/"-separated path, outermost first ("a/b/c" → "a", "a/b"). */
@@ -43,64 +42,59 @@ function ancestors(path: string): string[] {
   return parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join("/"));
 }
 
+function toEntry(item: WalkItem, prefix: string, source: LayerSource): TarEntry {
+  const name = prefix === "" ? item.rel : `${prefix}/${item.rel}`;
+  if (item.type === "dir") return { name, type: "dir", mode: 0o755, size: 0 };
+  if (item.type === "symlink") return { name, type: "symlink", mode: 0o777, size: 0, linkname: item.linkname };
+  // Size -1: taken from the descriptor when the stream opens it.
+  return { name, type: "file", mode: 0o644, size: -1, source: { dir: source.tally.dir, rel: item.rel, tally: source.tally } };
+}
+
+function* partEntries(part: LayerPart, source: LayerSource, assetRoot: string): Generator<TarEntry> {
+  const prefix = layerPrefix(assetRoot, source.target);
+  for (const dir of [...ancestors(prefix), prefix]) {
+    if (dir !== "") yield { name: dir, type: "dir", mode: 0o755, size: 0 };
+  }
+  for (const item of walkPart(part, source.tally, source.view)) yield toEntry(item, prefix, source);
+}
+
 /**
- * The tar entries of one planned layer: `<assetRoot>/<target>/...` with every parent directory, sorted by
- * name in byte order (so parents precede children), duplicates dropped, and a file seen again under another
- * name (same dev+ino) written as a hard link to its first name.
- *
- * Scans are already in byte order, and one prefix in front of every name keeps that order, so a layer of
- * one part (nearly all of them) is a single filtered pass with one object per entry: no map, no re-sort,
- * nothing for the GC to promote and then drop (20k-file layers made ~20 MB of such garbage).
+ * The tar entries of one planned layer, streamed: `<assetRoot>/<target>/...` with every parent directory,
+ * in byte order of the names (so parents precede children). The walk already yields each part in that
+ * order and one prefix keeps it, so a layer of one part (nearly all of them) is a single pass that holds
+ * nothing per file; a merged layer is a k-way merge of its parts, where of entries with the same name
+ * (shared parent folders) the first part listed wins.
  */
 export function layerEntries(
   plan: LayerPlan,
-  assets: ReadonlyMap<string, ScannedAsset>,
+  assets: ReadonlyMap<string, LayerSource>,
   assetRoot: string,
-): LayerEntries {
-  let entries: TarEntry[] = [];
-  const inodes = new Map<TarEntry, string>();
-  for (const part of plan.parts) {
-    const asset = assets.get(part.assetId);
-    if (!asset) throw new Error(`layer plan names unknown asset ${part.assetId}`);
-    const prefix = [trimSlashes(assetRoot), trimSlashes(asset.target)].filter((p) => p !== "").join("/");
-    for (const dir of [...ancestors(prefix), prefix]) {
-      if (dir !== "") entries.push({ name: dir, type: "dir", mode: 0o755, size: 0 });
-    }
-    for (const scanned of asset.scan.entries) {
-      if (!selected(scanned.rel, part)) continue;
-      const entry: TarEntry = {
-        name: prefix === "" ? scanned.rel : `${prefix}/${scanned.rel}`,
-        type: scanned.type,
-        mode: scanned.mode,
-        size: scanned.type === "file" ? scanned.size : 0,
-      };
-      if (scanned.linkname !== undefined) entry.linkname = scanned.linkname;
-      // Content is read when the tar stream reaches the entry; dir and rel are shared, not copied.
-      if (scanned.type === "file") entry.source = { dir: asset.scan.dir, rel: scanned.rel };
-      if (scanned.inode !== undefined) inodes.set(entry, scanned.inode);
-      entries.push(entry);
-    }
-  }
-  if (plan.parts.length > 1) entries = sortedUnique(entries);
-  const firstByInode = new Map<string, string>();
-  let files = 0;
-  let tarSize = 1024;
-  for (const [i, entry] of entries.entries()) {
-    if (entry.type === "file") files += 1;
-    const inode = inodes.get(entry);
-    if (inode !== undefined) {
-      const first = firstByInode.get(inode);
-      if (first === undefined) firstByInode.set(inode, entry.name);
-      else entries[i] = { name: entry.name, type: "hardlink", mode: entry.mode, size: 0, linkname: first };
-    }
-    tarSize += entryTarSize(entries[i] as TarEntry);
-  }
-  return { entries, files, tarSize };
+): Iterable<TarEntry> {
+  const streams = plan.parts.map((part) => {
+    const source = assets.get(part.assetId);
+    if (!source) throw new Error(`layer plan names unknown asset ${part.assetId}`);
+    return partEntries(part, source, assetRoot);
+  });
+  if (streams.length === 1) return streams[0] as Generator<TarEntry>;
+  return mergeSorted(streams);
 }
 
-/** Byte-order sort; of entries with the same name (parts that overlap) the first one listed wins. */
-function sortedUnique(entries: TarEntry[]): TarEntry[] {
-  const order = new Map<TarEntry, number>(entries.map((e, i) => [e, i]));
-  const sorted = entries.sort((a, b) => compareUtf8(a.name, b.name) || (order.get(a) as number) - (order.get(b) as number));
-  return sorted.filter((e, i) => i === 0 || (sorted[i - 1] as TarEntry).name !== e.name);
+function* mergeSorted(streams: Generator<TarEntry>[]): Generator<TarEntry> {
+  const heads = streams.map((s) => s.next());
+  let last: string | undefined;
+  for (;;) {
+    let pick = -1;
+    for (let i = 0; i < heads.length; i++) {
+      const head = heads[i] as IteratorResult<TarEntry>;
+      if (head.done) continue;
+      const best = pick < 0 ? undefined : (heads[pick] as IteratorYieldResult<TarEntry>).value;
+      if (best === undefined || compareUtf8(head.value.name, best.name) < 0) pick = i;
+    }
+    if (pick < 0) return;
+    const entry = (heads[pick] as IteratorYieldResult<TarEntry>).value;
+    heads[pick] = (streams[pick] as Generator<TarEntry>).next();
+    if (entry.name === last) continue;
+    last = entry.name;
+    yield entry;
+  }
 }

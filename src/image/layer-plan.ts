@@ -15,8 +15,13 @@ export interface PlanAsset {
   /** Path under the asset root, "/"-separated, no leading slash (e.g. "huggingface"). */
   target: string;
   layering: Layering;
-  /** Every non-directory entry of the staged tree: path relative to the asset dir, and its size. */
-  files: ReadonlyArray<{ rel: string; size: number }>;
+  /**
+   * hf-repos only: the repo folders (e.g. "hub/models--org--name") that hold something to package, and
+   * whether anything outside them does. Found by the caller's walk; sizes are only asked for when the
+   * plan has to merge (see planLayers).
+   */
+  repos?: ReadonlyArray<string>;
+  rest?: boolean;
 }
 
 /** A slice of one asset: everything under `include` (null = the whole asset) minus the `exclude` subtrees. */
@@ -30,80 +35,54 @@ export interface LayerPlan {
   /** Human names of what the layer holds, in order; more than one after merging. */
   titles: string[];
   parts: LayerPart[];
+  /** Content bytes, measured only when layers had to be merged (0 otherwise). */
   bytes: number;
-  files: number;
 }
 
-const REPO_FOLDER = /^(?:hub\/)?(?:models|datasets|spaces)--[^/]+(?=\/)/;
+/** A repo folder of a Hugging Face cache, at the asset's top or under hub/ (it must hold something). */
+export const REPO_FOLDER = /^(?:hub\/)?(?:models|datasets|spaces)--[^/]+$/;
 
 function planAsset(asset: PlanAsset): LayerPlan[] {
-  if (asset.layering === "single") {
-    const bytes = asset.files.reduce((sum, f) => sum + f.size, 0);
-    const part = { assetId: asset.id, include: null, exclude: [] };
-    return [{ titles: [asset.target], parts: [part], bytes, files: asset.files.length }];
-  }
-  const repos = new Map<string, { bytes: number; files: number }>();
-  let restBytes = 0;
-  let restFiles = 0;
-  for (const file of asset.files) {
-    const repo = REPO_FOLDER.exec(file.rel)?.[0];
-    if (repo === undefined) {
-      restBytes += file.size;
-      restFiles += 1;
-      continue;
-    }
-    const stats = repos.get(repo) ?? { bytes: 0, files: 0 };
-    stats.bytes += file.size;
-    stats.files += 1;
-    repos.set(repo, stats);
-  }
-  const repoPaths = [...repos.keys()].sort(compareUtf8);
+  const whole = (): LayerPlan => ({
+    titles: [asset.target],
+    parts: [{ assetId: asset.id, include: null, exclude: [] }],
+    bytes: 0,
+  });
+  if (asset.layering === "single") return [whole()];
+  const repoPaths = [...(asset.repos ?? [])].sort(compareUtf8);
   const plans: LayerPlan[] = [];
   // The rest sorts first: its path is the asset dir itself.
-  if (restFiles > 0) {
-    plans.push({
-      titles: [asset.target],
-      parts: [{ assetId: asset.id, include: null, exclude: repoPaths }],
-      bytes: restBytes,
-      files: restFiles,
-    });
+  if (asset.rest) {
+    plans.push({ titles: [asset.target], parts: [{ assetId: asset.id, include: null, exclude: repoPaths }], bytes: 0 });
   }
   for (const repo of repoPaths) {
-    const stats = repos.get(repo) ?? { bytes: 0, files: 0 };
-    plans.push({
-      titles: [`${asset.target}/${repo}`],
-      parts: [{ assetId: asset.id, include: repo, exclude: [] }],
-      ...stats,
-    });
+    plans.push({ titles: [`${asset.target}/${repo}`], parts: [{ assetId: asset.id, include: repo, exclude: [] }], bytes: 0 });
   }
-  if (plans.length === 0) {
-    plans.push({
-      titles: [asset.target],
-      parts: [{ assetId: asset.id, include: null, exclude: [] }],
-      bytes: 0,
-      files: 0,
-    });
-  }
+  if (plans.length === 0) plans.push(whole());
   return plans;
 }
 
 function merge(a: LayerPlan, b: LayerPlan): LayerPlan {
-  return {
-    titles: [...a.titles, ...b.titles],
-    parts: [...a.parts, ...b.parts],
-    bytes: a.bytes + b.bytes,
-    files: a.files + b.files,
-  };
+  return { titles: [...a.titles, ...b.titles], parts: [...a.parts, ...b.parts], bytes: a.bytes + b.bytes };
 }
 
 /**
  * Plans layers ordered by asset id, then path. Beyond `maxLayers`, the smallest layer (first one on a tie)
  * is merged into its smaller neighbour (left on a tie), so order is kept and the result depends only on
- * the input, never on timing.
+ * the input, never on timing. Sizes are only needed then: `bytesOf` measures a part (a metadata walk), and
+ * is not called at all while the cap holds.
  */
-export function planLayers(assets: ReadonlyArray<PlanAsset>, maxLayers: number = MAX_LAYERS): LayerPlan[] {
+export function planLayers(
+  assets: ReadonlyArray<PlanAsset>,
+  maxLayers: number = MAX_LAYERS,
+  bytesOf?: (part: LayerPart) => number,
+): LayerPlan[] {
   const sorted = [...assets].sort((a, b) => compareUtf8(a.id, b.id));
   const plans = sorted.flatMap(planAsset);
+  if (plans.length > Math.max(1, maxLayers)) {
+    if (!bytesOf) throw new Error("planLayers needs sizes to merge layers");
+    for (const plan of plans) plan.bytes = plan.parts.reduce((sum, part) => sum + bytesOf(part), 0);
+  }
   while (plans.length > Math.max(1, maxLayers)) {
     let smallest = 0;
     plans.forEach((plan, i) => {

@@ -4,6 +4,7 @@ import { BlobSink } from "./blob-sink.js";
 import { BlockPool } from "./block-filler.js";
 import type { DeflatePool } from "./deflate-pool.js";
 import { GzipBlockEncoder } from "./gzip-encoder.js";
+import type { HashThread } from "./hash-thread.js";
 import { type TarEntry, tarStream } from "./tar-entries.js";
 import { MediaType } from "./types.js";
 
@@ -18,6 +19,10 @@ export interface WriteLayerOptions {
   pool: DeflatePool | null;
   /** Blocks to recycle; share one across the layers of a build. */
   blocks?: BlockPool;
+  /** diff_id and CRC on a second core; null = on this thread (same bytes either way). */
+  hasher?: HashThread | null;
+  /** Called with each file's content bytes as it enters the stream. */
+  onFile?: (bytes: number) => void;
   signal?: AbortSignal;
   /** Called with the uncompressed bytes produced so far. */
   onProgress?: (done: number) => void;
@@ -29,21 +34,27 @@ export interface WrittenLayer {
   size: number;
   uncompressedSize: number;
   mediaType: string;
+  /** The blob was new in the layout (not there before this write). */
+  created: boolean;
 }
 
 const PROGRESS_EVERY = 8 << 20;
 
 /**
  * One streaming pass per layer: tar blocks → sha256 (diff_id) → compressor → sha256 (digest) → blob file.
- * Blocks come from a small recycled pool and go back once written, and every stage awaits the next, so
+ * With a hash thread, the diff_id and the gzip CRC are computed there while this thread hashes the gzip
+ * stream, so the two sha256 passes run on two cores; a block is recycled once both the writer and the hash
+ * thread are done with it. Blocks come from a small recycled pool, and every stage awaits the next, so
  * memory is flat for any layer size. Interrupted or failed passes leave no blob behind (the temp file is
  * removed; a killed process leaves only a temp name).
  */
 export async function writeLayer(options: WriteLayerOptions): Promise<WrittenLayer> {
   const { compression, signal } = options;
+  const hasher = options.hasher ?? null;
   // Uncompressed: the blob is the tar, so its digest is the diff_id and one hash pass is enough.
   const sink = await BlobSink.create(options.layoutDir, { hashed: compression !== "none" });
-  const diffHash = createHash("sha256");
+  const diffHash = hasher ? null : createHash("sha256");
+  hasher?.begin(compression !== "none");
   const blocks = options.blocks ?? new BlockPool();
   let uncompressedSize = 0;
   let reported = 0;
@@ -53,24 +64,35 @@ export async function writeLayer(options: WriteLayerOptions): Promise<WrittenLay
       : new GzipBlockEncoder({
           mode: compression,
           pool: options.pool,
+          externalCrc: hasher !== null,
           write: (pieces, written) => sink.write(pieces, written),
         });
   try {
-    for await (const block of tarStream(options.entries, { mtime: options.mtime, signal, blocks })) {
-      diffHash.update(block);
+    const stream = tarStream(options.entries, {
+      mtime: options.mtime,
+      signal,
+      blocks,
+      ...(options.onFile ? { onFile: options.onFile } : {}),
+    });
+    for await (const block of stream) {
       uncompressedSize += block.length;
-      if (encoder) await encoder.push(block, () => blocks.release(block));
-      else {
-        await sink.write(block, () => blocks.release(block));
-      }
+      let users = hasher ? 2 : 1;
+      const release = () => {
+        if (--users === 0) blocks.release(block);
+      };
+      if (hasher) await hasher.push(block, release);
+      else diffHash?.update(block);
+      if (encoder) await encoder.push(block, release);
+      else await sink.write(block, release);
       if (uncompressedSize - reported >= PROGRESS_EVERY) {
         reported = uncompressedSize;
         options.onProgress?.(uncompressedSize);
       }
     }
     throwIfAborted(signal);
-    if (encoder) await encoder.finish();
-    const diffId = `sha256:${diffHash.digest("hex")}`;
+    const hashed = hasher ? await hasher.end() : { digest: `sha256:${diffHash?.digest("hex")}`, crc: undefined };
+    if (encoder) await encoder.finish(hashed.crc);
+    const diffId = hashed.digest;
     const digest = await sink.commit(diffId);
     options.onProgress?.(uncompressedSize);
     return {
@@ -79,6 +101,7 @@ export async function writeLayer(options: WriteLayerOptions): Promise<WrittenLay
       size: sink.size,
       uncompressedSize,
       mediaType: compression === "none" ? MediaType.layerTar : MediaType.layerGzip,
+      created: sink.created,
     };
   } catch (error) {
     await sink.discard();

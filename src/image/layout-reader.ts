@@ -3,7 +3,7 @@ import { createReadStream } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { UsageError } from "../errors.js";
-import { REF_NAME_ANNOTATION } from "./layout-writer.js";
+import { MLPACK_IMAGE_ANNOTATION, REF_NAME_ANNOTATION } from "./layout-writer.js";
 import type { Blob, ImageSource } from "./types.js";
 
 interface Descriptor {
@@ -72,7 +72,7 @@ function parseJson(bytes: Buffer | string, dir: string, what: string): Record<st
  * Opens the image in an OCI layout written by mlpack (or anyone). Checks what a later push or load relies
  * on: index.json present, manifest and config intact (hashed; they are small), every layer present with
  * the right size (not hashed: that would read gigabytes; blobs only appear under their digest by rename).
- * With `ref`, picks the manifest tagged `org.opencontainers.image.ref.name` = ref.
+ * With `ref`, picks the manifest tagged `org.opencontainers.image.ref.name` = ref; without, mlpack's own.
  */
 export async function openLayout(dir: string, ref?: string): Promise<ImageSource> {
   const layoutFile = await readFile(join(dir, "oci-layout"), "utf8").catch(() => null);
@@ -87,9 +87,12 @@ export async function openLayout(dir: string, ref?: string): Promise<ImageSource
   }
   const index = parseJson(indexText, dir, "index.json");
   const manifests = Array.isArray(index.manifests) ? (index.manifests as unknown[]) : [];
+  // Without a ref: the last mlpack entry (the image the last bundle wrote; a shared layout may list other
+  // images first), else the first entry.
   const picked =
     ref === undefined
-      ? manifests[0]
+      ? (manifests.findLast((m) => (m as Descriptor | null)?.annotations?.[MLPACK_IMAGE_ANNOTATION] === "true") ??
+        manifests[0])
       : manifests.find((m) => (m as Descriptor | null)?.annotations?.[REF_NAME_ANNOTATION] === ref);
   if (picked === undefined)
     throw invalid(dir, ref === undefined ? "index.json lists no image" : `no image tagged ${ref}`);

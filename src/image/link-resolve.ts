@@ -6,6 +6,9 @@ export type TreeNode = { type: "dir" | "file" | "other" } | { type: "symlink"; t
 /** Where a symlink ends up: inside the tree, outside it, or nowhere (dangling, a loop, a file used as a dir). */
 export type LinkVerdict = "inside" | "outside" | "unresolved";
 
+/** What is at a path of the tree ("/"-separated, relative to its root), or undefined when nothing is. */
+export type LinkLookup = (rel: string) => TreeNode | undefined;
+
 /** Linux gives up after 40 links in one resolution (ELOOP); so do we. */
 const MAX_LINKS = 40;
 
@@ -13,19 +16,24 @@ class Outside extends Error {}
 class Unresolved extends Error {}
 
 /**
- * Resolves the symlink at `rel` the way realpath(3) would, but over the scanned tree instead of the disk:
- * each component is looked up in `tree`, symlinks met on the way are followed (relative to their own
- * directory), `..` above the root or an absolute target means "outside". Pure and without syscalls, so
- * checking 20k Hugging Face snapshot links costs milliseconds instead of 20k realpath calls.
+ * Resolves the symlink at `rel` (whose target is `linkTarget`, or what `tree` says) the way realpath(3)
+ * would, but over a view of the tree (a map, or a cached lookup of the disk): each component is looked up,
+ * symlinks met on the way are followed (relative to their own directory), `..` above the root or an
+ * absolute target means "outside". No realpath per link: checking 20k Hugging Face snapshot links costs one
+ * cached lookup per component instead of 20k realpath calls.
  *
  * Directories of the tree are never symlinks themselves (the scan does not descend into links), so the
  * link's own directory is real and `rel`'s parent components need no resolving.
  */
-export function resolveLink(tree: ReadonlyMap<string, TreeNode>, rel: string): LinkVerdict {
-  const node = tree.get(rel);
-  if (node?.type !== "symlink") throw new Error(`not a scanned symlink: ${rel}`);
+export function resolveLink(
+  tree: ReadonlyMap<string, TreeNode> | LinkLookup,
+  rel: string,
+  linkTarget?: string,
+): LinkVerdict {
+  const get: LinkLookup = typeof tree === "function" ? tree : (path) => tree.get(path);
+  const target = linkTarget ?? symlinkTarget(get(rel), rel);
   let links = 0;
-  const typeAt = (parts: string[]) => (parts.length === 0 ? "dir" : tree.get(parts.join("/"))?.type);
+  const typeAt = (parts: string[]) => (parts.length === 0 ? "dir" : get(parts.join("/"))?.type);
   const follow = (dir: string[], target: string): string[] => {
     if (++links > MAX_LINKS) throw new Unresolved();
     if (posix.isAbsolute(target)) throw new Outside();
@@ -38,7 +46,7 @@ export function resolveLink(tree: ReadonlyMap<string, TreeNode>, rel: string): L
         parts.pop();
         continue;
       }
-      const found = tree.get([...parts, component].join("/"));
+      const found = get([...parts, component].join("/"));
       if (found === undefined) throw new Unresolved();
       if (found.type === "symlink") parts.splice(0, parts.length, ...follow(parts, found.target));
       else parts.push(component);
@@ -48,11 +56,16 @@ export function resolveLink(tree: ReadonlyMap<string, TreeNode>, rel: string): L
     return parts;
   };
   try {
-    follow(posix.dirname(rel) === "." ? [] : posix.dirname(rel).split("/"), node.target);
+    follow(posix.dirname(rel) === "." ? [] : posix.dirname(rel).split("/"), target);
     return "inside";
   } catch (error) {
     if (error instanceof Outside) return "outside";
     if (error instanceof Unresolved) return "unresolved";
     throw error;
   }
+}
+
+function symlinkTarget(node: TreeNode | undefined, rel: string): string {
+  if (node?.type !== "symlink") throw new Error(`not a scanned symlink: ${rel}`);
+  return node.target;
 }

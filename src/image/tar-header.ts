@@ -82,6 +82,86 @@ const TEMPLATE: Buffer = (() => {
   return h;
 })();
 
+/** Sum of the template's bytes (the checksum field counted as spaces): the start of every checksum. */
+const TEMPLATE_SUM = TEMPLATE.reduce((sum, b) => sum + b, 0);
+
+/** Writes an ASCII-only string of at most `max` chars (no NUL) at `offset`; returns its byte sum, or -1. */
+function putAscii(buf: Buffer, value: string, offset: number, max: number): number {
+  if (value.length > max) return -1;
+  let sum = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0 || c > 0x7f) return -1;
+    buf[offset + i] = c;
+    sum += c;
+  }
+  return sum;
+}
+
+/** writeOctal, returning the byte sum of what it wrote. */
+function putOctal(buf: Buffer, value: number, offset: number, length: number): number {
+  let rest = value;
+  let sum = 0;
+  for (let i = offset + length - 2; i >= offset; i--) {
+    const digit = 0x30 + (rest % 8);
+    buf[i] = digit;
+    sum += digit;
+    rest = Math.floor(rest / 8);
+  }
+  if (rest !== 0 || value < 0 || !Number.isInteger(value))
+    throw new RangeError(`value ${value} does not fit a ${length}-byte tar field`);
+  buf[offset + length - 1] = 0;
+  return sum;
+}
+
+/**
+ * encodeHeader's bytes for the common entry (ASCII name that fits ustar's name, or prefix + name, fields;
+ * an ASCII link target of at most 100 bytes; size below 8 GiB), written straight into `buf` at `at` with
+ * the checksum summed on the way: no intermediate buffer and no second pass over the 512 bytes. Returns
+ * false when the entry needs PAX; what it wrote then is garbage the caller overwrites with encodeHeader.
+ */
+export function writeHeaderInto(buf: Buffer, at: number, entry: TarHeaderInput, mtime: number): boolean {
+  if (entry.size > USTAR_MAX_SIZE) return false;
+  const tarName = entry.type === "dir" ? `${entry.name}/` : entry.name;
+  const length = tarName.length;
+  if (length > 256) return false;
+  // The same split as splitUstarName: the longest prefix (≤ 155) that leaves a name part of 1–100 bytes.
+  let split = -1;
+  if (length > 100) {
+    for (let i = Math.min(155, length - 1); i > 0; i--) {
+      if (tarName.charCodeAt(i) === 0x2f && length - i - 1 <= 100 && length - i - 1 > 0) {
+        split = i;
+        break;
+      }
+    }
+    if (split < 0) return false;
+  }
+  buf.set(TEMPLATE, at);
+  let sum = split < 0 ? putAscii(buf, tarName, at, 100) : putAscii(buf, tarName.slice(split + 1), at, 100);
+  if (sum < 0) return false;
+  if (split >= 0) {
+    const prefix = putAscii(buf, tarName.slice(0, split), at + 345, 155);
+    if (prefix < 0) return false;
+    sum += prefix;
+  }
+  if (entry.linkname !== undefined && entry.linkname !== "") {
+    const link = putAscii(buf, entry.linkname, at + 157, 100);
+    if (link < 0) return false;
+    sum += link;
+  }
+  sum += putOctal(buf, entry.mode, at + 100, 8);
+  sum += putOctal(buf, entry.size, at + 124, 12);
+  sum += putOctal(buf, mtime, at + 136, 12);
+  const typeflag = TYPEFLAG_CODE[entry.type];
+  buf[at + 156] = typeflag;
+  sum += typeflag;
+  writeOctal(buf, TEMPLATE_SUM + sum, at + 148, 7);
+  buf[at + 155] = 0x20;
+  return true;
+}
+
+const TYPEFLAG_CODE: Record<TarType, number> = { file: 0x30, dir: 0x35, symlink: 0x32, hardlink: 0x31 };
+
 function ustarBlock(
   fields: { name: string; prefix: string; mode: number; size: number; typeflag: string; linkname: string },
   mtime: number,

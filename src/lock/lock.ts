@@ -4,30 +4,48 @@ import { z } from "zod";
 import { ConfigError } from "../errors.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { canonicalJson, stableJson } from "../util/canonical-json.js";
+import {
+  assetIdSchema,
+  assetRootSchema,
+  crossAssetIssues,
+  describeIssue,
+  envMapSchema,
+  homeSchema,
+  librarySchema,
+  targetSchema,
+  textSchema,
+} from "./lock-rules.js";
 
 export const LOCK_FILE = "mlpack.lock.json";
 
 /** One asset in the lock; also the shape `discover --json` documents (src/cli/results). */
 export const lockAssetSchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/),
-  library: z.string().describe("catalog entry that claimed the cache"),
-  source: z.string().describe("where the command wrote it"),
-  target: z.string().describe("path under the asset root"),
-  env: z.record(z.string(), z.string()).describe("runtime ENV the library needs to find it"),
+  id: assetIdSchema,
+  library: librarySchema,
+  source: textSchema.describe("where the command wrote it"),
+  target: targetSchema,
+  env: envMapSchema,
   files: z.number().int().nonnegative(),
   bytes: z.number().int().nonnegative(),
-  digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+  digest: z.string().regex(/^sha256:[0-9a-f]{64}$/, "must be sha256:<64 hex>"),
+  writable: z
+    .boolean()
+    .optional()
+    .describe("the library writes into its cache: the image gives it a writable view under /tmp at start"),
+  home: homeSchema.optional(),
 });
 
-export const lockSchema = z.strictObject({
-  schemaVersion: z.literal(1),
-  runner: z.enum(["docker", "local"]),
-  image: z.string().nullable(),
-  command: z.array(z.string()),
-  assetRoot: z.string(),
-  assets: z.array(lockAssetSchema),
-  skipped: z.array(z.strictObject({ path: z.string(), reason: z.string() })),
-});
+export const lockSchema = z
+  .strictObject({
+    schemaVersion: z.literal(1),
+    runner: z.enum(["docker", "local"]),
+    image: textSchema.nullable(),
+    command: z.array(textSchema),
+    assetRoot: assetRootSchema,
+    assets: z.array(lockAssetSchema),
+    skipped: z.array(z.strictObject({ path: textSchema, reason: textSchema })),
+  })
+  .superRefine((lock, ctx) => crossAssetIssues(lock.assets, ctx));
 
 export type LockAsset = z.infer<typeof lockAssetSchema>;
 export type Lock = z.infer<typeof lockSchema>;
@@ -65,12 +83,20 @@ export async function readLock(path: string): Promise<Lock> {
       hint: "Re-create it with `mlpack discover`.",
     });
   }
+  return parseLock(raw, path);
+}
+
+/**
+ * Validates a lock's content against the strict schema; the first violation is exit 2 naming the file, the
+ * key and the rule (`mlpack.lock.json: assets[0].target "../bin": must not contain ".."`).
+ */
+export function parseLock(raw: unknown, path: string = LOCK_FILE): Lock {
   const parsed = lockSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigError(`${path}: "${issue.path.join(".")}" ${issue.message}`, {
+    throw new ConfigError(describeIssue(path, raw, parsed.error.issues[0]!), {
       code: "E_BAD_LOCK",
-      hint: "Re-create it with `mlpack discover`.",
+      hint: `${path} is written by \`mlpack discover\`: re-create it, or fix the value by hand.`,
+      details: { file: path, issues: parsed.error.issues.slice(0, 10).map((i) => describeIssue(path, raw, i)) },
     });
   }
   return parsed.data;

@@ -1,7 +1,8 @@
 import { UsageError } from "../errors.js";
 import type { RunContext } from "../events.js";
 import type { ImageSource } from "../image/types.js";
-import { dockerConfigProvider, EcrSession, type PushImageResult, pushImage } from "../registry/index.js";
+import { dockerConfigProvider } from "../registry/docker-config.js";
+import { type PushImageResult, pushImage } from "../registry/push.js";
 
 export interface PushTarget {
   /** Any OCI registry (host[:port]); undefined = ECR via the AWS SDK default chain. */
@@ -56,6 +57,8 @@ export async function pushAssetImage(
     });
     return { ...result, registry: target.registry, repository: target.repository, tag };
   }
+  // The AWS SDK is large: it is loaded only when the push goes to ECR.
+  const { EcrSession } = await import("../registry/ecr.js");
   const ecr = new EcrSession({
     ...(target.region ? { region: target.region } : {}),
     ...(target.profile ? { profile: target.profile } : {}),

@@ -1,5 +1,6 @@
 import { InterruptedError, RegistryError } from "../errors.js";
-import { isLoopbackHost } from "./endpoint.js";
+import { isIP } from "node:net";
+import { sameOrigin } from "./endpoint.js";
 import { httpError, networkError, redactUrl } from "./errors.js";
 import type { Transport } from "./http.js";
 import type { Credentials, CredentialsProvider } from "./types.js";
@@ -31,6 +32,35 @@ export function parseChallenge(value: string | undefined): Challenge | undefined
   return { scheme, params };
 }
 
+/** Second-level labels that are public suffixes under a country code (co.uk, com.au, …): never "one site". */
+const PUBLIC_SECOND_LEVEL = /^(?:co|com|net|org|gov|edu|ac|or|ne|go|gv|mil)\.[a-z]{2}$/;
+
+/** The parent domain of a DNS name (`registry-1.docker.io` → `docker.io`), when it can stand for one site. */
+function parentSite(hostname: string): string | undefined {
+  const h = hostname.toLowerCase().replace(/\.$/, "");
+  if (isIP(h.replace(/^\[|\]$/g, "")) !== 0 || h === "localhost") return undefined;
+  const labels = h.split(".");
+  const parent = labels.slice(1).join(".");
+  if (labels.length < 3 || PUBLIC_SECOND_LEVEL.test(parent)) return labels.length === 2 ? h : undefined;
+  return parent;
+}
+
+/**
+ * Whether the registry's credentials may go to a token realm: the registry's own origin, or an https realm
+ * on another host of the same site, on the default port (Docker Hub's auth.docker.io for registry-1.docker.io,
+ * gitlab.com for registry.gitlab.com).
+ * Any other host, port or scheme is not where the user's credentials were meant to go.
+ */
+export function realmMayGetCredentials(realm: URL, registry: URL): boolean {
+  if (sameOrigin(realm, registry)) return true;
+  // The same host on another port or scheme is another service: only another host of the same site counts.
+  if (realm.protocol !== "https:" || realm.hostname === registry.hostname) return false;
+  if (realm.port !== "" && realm.port !== registry.port) return false;
+  const a = parentSite(realm.hostname);
+  const b = parentSite(registry.hostname);
+  return a !== undefined && a === b;
+}
+
 interface TokenState {
   value: string;
   expiresAt: number;
@@ -43,6 +73,7 @@ export class Authenticator {
   private token: TokenState | undefined;
   private pending: Promise<TokenState> | undefined;
   private readonly known = new Set<string>();
+  private origin: URL | undefined;
 
   constructor(
     private readonly transport: Transport,
@@ -56,6 +87,11 @@ export class Authenticator {
   /** Secrets to scrub from any text: passwords, encoded Basic values, tokens. */
   secrets(): string[] {
     return [...this.known];
+  }
+
+  /** The base URL the registry answered on: the origin its credentials are bound to. */
+  setOrigin(base: URL): void {
+    this.origin = base;
   }
 
   /** Records the challenge from a 401 (the ping's, or a later one) and forgets any stale token. */
@@ -110,16 +146,22 @@ export class Authenticator {
     return value;
   }
 
-  private async fetchToken(creds: Credentials | undefined): Promise<TokenState> {
+  private async fetchToken(found: Credentials | undefined): Promise<TokenState> {
     const params = this.challenge?.params ?? {};
     const realm = params.realm;
     if (!realm) throw new RegistryError(`${this.host} sent a Bearer challenge without a realm`);
-    const url = new URL(realm);
-    if (url.protocol !== "https:" && !isLoopbackHost(url.hostname)) {
-      throw new RegistryError(`Refusing to send credentials to an http token realm (${url.host})`, {
+    let url: URL;
+    try {
+      url = new URL(realm);
+    } catch {
+      throw new RegistryError(`${this.host} sent a Bearer challenge with an invalid realm`, {
         code: "E_REGISTRY_AUTH",
       });
     }
+    const registry = this.origin ?? new URL(`https://${this.host}`);
+    // A realm elsewhere still gets asked, anonymously: public repositories work, secrets stay home.
+    const withheld = found !== undefined && !realmMayGetCredentials(url, registry);
+    const creds = withheld ? undefined : found;
     if (params.service) url.searchParams.set("service", params.service);
     for (const s of this.scopes) url.searchParams.append("scope", s);
     const headers: Record<string, string> = { accept: "application/json" };
@@ -141,7 +183,7 @@ export class Authenticator {
       body = Buffer.from(form.toString());
       url.search = "";
     }
-    const ctx = { operation: "token" as const, method, url, host: this.host, secrets: this.secrets() };
+    const ctx = { operation: "token" as const, method, url, host: url.host, secrets: this.secrets() };
     let res: Awaited<ReturnType<Transport["request"]>>;
     try {
       res = await this.transport.request({ method, url, headers, body, signal: this.signal });
@@ -149,8 +191,16 @@ export class Authenticator {
       if (err instanceof RegistryError || err instanceof InterruptedError) throw err;
       throw networkError(err, ctx);
     }
-    if (res.status !== 200)
-      throw httpError({ ...ctx, status: res.status, body: res.body, secrets: this.secrets() });
+    if (res.status !== 200) {
+      const err = httpError({ ...ctx, status: res.status, body: res.body, secrets: this.secrets() });
+      if (!withheld) throw err;
+      throw new RegistryError(err.message, {
+        code: "E_REGISTRY_INSECURE",
+        status: err.status,
+        registryCode: err.registryCode,
+        hint: `${this.host} sends logins to a token service at ${url.host}, another origin than the registry's (${registry.host}); mlpack does not send your credentials there.`,
+      });
+    }
     let parsed: { token?: string; access_token?: string; expires_in?: number };
     try {
       parsed = JSON.parse(res.body.toString()) as typeof parsed;

@@ -3,6 +3,7 @@ import {
   DescribeRepositoriesCommand,
   ECRClient,
   type ECRClientConfig,
+  GetAccountSettingCommand,
   GetAuthorizationTokenCommand,
   type GetAuthorizationTokenCommandOutput,
 } from "@aws-sdk/client-ecr";
@@ -110,6 +111,19 @@ export class EcrSession {
     }
     options.emit?.({ type: "step", message: `Created ECR repository ${repository}` });
     return "created";
+  }
+
+  /**
+   * Whether the registry mounts blobs across repositories (the BLOB_MOUNTING account setting, off unless
+   * enabled); undefined when the principal may not read the setting (ecr:GetAccountSetting).
+   */
+  async blobMounting(): Promise<boolean | undefined> {
+    try {
+      const out = await this.client.send(new GetAccountSettingCommand({ name: "BLOB_MOUNTING" }));
+      return out.value === "ENABLED";
+    } catch {
+      return undefined;
+    }
   }
 
   close(): void {

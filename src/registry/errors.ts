@@ -1,4 +1,6 @@
 import { RegistryError } from "../errors.js";
+import { formatBytes } from "../util/format-bytes.js";
+import { TransportError } from "./http.js";
 
 /**
  * Turning registry answers and socket failures into RegistryError values: the registry's own error code,
@@ -19,6 +21,26 @@ export type Operation =
   | "manifest-put"
   | "manifest-get"
   | "blob-get";
+
+/** What each operation is, in words, for messages that must name the step that failed. */
+const STEP: Record<Operation, string> = {
+  ping: "the API check",
+  token: "the token request",
+  "blob-check": "the blob check",
+  "blob-mount": "the blob mount",
+  "upload-start": "starting an upload",
+  "upload-patch": "uploading a blob",
+  "upload-finish": "finishing an upload",
+  "manifest-check": "the manifest check",
+  "manifest-put": "the manifest upload",
+  "manifest-get": "reading a manifest",
+  "blob-get": "reading a blob",
+};
+
+/** "the API check (GET http://host/v2/)": the step and the request, URL redacted. */
+export function describeStep(operation: Operation, method: string, url: string | URL): string {
+  return `${STEP[operation]} (${method} ${redactUrl(url)})`;
+}
 
 const IAM_ACTION: Record<Operation, string> = {
   ping: "ecr:GetAuthorizationToken",
@@ -148,11 +170,41 @@ export function httpError(ctx: HttpErrorContext): RegistryError {
   });
 }
 
-/** A RegistryError for a socket-level failure (reset, refused, TLS). */
+/** A RegistryError for a deadline or size cap of the transport: the host and the step are named. */
+function transportError(
+  err: TransportError,
+  ctx: { operation: Operation; method: string; url: string | URL; host: string },
+): RegistryError {
+  const step = describeStep(ctx.operation, ctx.method, ctx.url);
+  const s = `${Math.round(err.limit / 100) / 10} s`;
+  if (err.phase === "size") {
+    return new RegistryError(`${ctx.host} answered ${step} with more than ${formatBytes(err.limit)}`, {
+      code: "E_REGISTRY_RESPONSE_TOO_LARGE",
+      hint: `No valid answer is that large: the server at ${ctx.host} is not a working registry, or something between us rewrites its answers.`,
+    });
+  }
+  const message =
+    err.phase === "connect"
+      ? `Could not connect to ${ctx.host} within ${s} for ${step}`
+      : err.phase === "first-byte"
+        ? `${ctx.host} sent no answer to ${step} within ${s}`
+        : err.phase === "upload"
+          ? `${ctx.host} stopped taking data during ${step} (nearly nothing moved in ${s})`
+          : `${ctx.host} stopped sending its answer to ${step} (too slow for ${s})`;
+  return new RegistryError(message, {
+    code: "E_REGISTRY_TIMEOUT",
+    retryable: true,
+    details: { phase: err.phase, deadlineMs: err.limit },
+    hint: `The registry at ${ctx.host} accepts connections but does not answer in time: check that it is healthy and that no proxy in between holds the connection.`,
+  });
+}
+
+/** A RegistryError for a socket-level failure (reset, refused, TLS) or a transport deadline. */
 export function networkError(
   err: unknown,
   ctx: { operation: Operation; method: string; url: string | URL; host: string; secrets?: readonly string[] },
 ): RegistryError {
+  if (err instanceof TransportError) return transportError(err, ctx);
   const e = err as NodeJS.ErrnoException;
   const code = typeof e?.code === "string" ? e.code : undefined;
   const text = e instanceof Error ? e.message : String(err);
@@ -163,7 +215,7 @@ export function networkError(
     ? "The registry's TLS certificate is not trusted: pass its CA (NODE_EXTRA_CA_CERTS or the ca option)."
     : code === "ECONNREFUSED" || code === "ENOTFOUND"
       ? `Nothing answers at ${ctx.host}: check the registry host and port, and that it is running.`
-      : `The connection to ${ctx.host} failed; try again.`;
+      : `The connection to ${ctx.host} failed during ${STEP[ctx.operation]}; try again.`;
   const message = `${ctx.method} ${redactUrl(ctx.url)} failed: ${code ?? text}`;
   const secrets = ctx.secrets ?? [];
   return new RegistryError(scrub(message, secrets), {

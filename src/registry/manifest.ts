@@ -1,30 +1,33 @@
 import { createHash } from "node:crypto";
 import { RegistryError } from "../errors.js";
 import type { EmitFn } from "../events.js";
-import type { ImageSource } from "../image/types.js";
 import type { RegistryClient } from "./client.js";
 import { header } from "./http.js";
+import { MANIFEST_ACCEPT } from "./media-types.js";
 import { type RetryContext, withRetry } from "./retry.js";
 
 /**
- * The manifest goes last, once every blob it references exists. HEAD the tag first: when it already
- * names this digest the PUT is skipped, so re-pushing to an immutable tag is not an error.
+ * The manifest goes last, once every blob it references exists. The tag is looked at first (one HEAD): when it
+ * already names this digest there is nothing to push at all, and the PUT is skipped, so re-pushing to an
+ * immutable tag is not an error; when the digest is there under another tag, its blobs are too.
  */
+
+/** The manifest half of an image: its exact bytes, digest and media type. */
+export interface ManifestBytes {
+  manifest: Uint8Array;
+  manifestDigest: string;
+  manifestMediaType: string;
+}
 
 export interface PushManifestOptions {
   client: RegistryClient;
-  image: ImageSource;
+  image: ManifestBytes;
   tag: string;
   retry: RetryContext;
   emit: EmitFn;
 }
 
-const ACCEPT = [
-  "application/vnd.oci.image.manifest.v1+json",
-  "application/vnd.oci.image.index.v1+json",
-  "application/vnd.docker.distribution.manifest.v2+json",
-  "application/vnd.docker.distribution.manifest.list.v2+json",
-];
+const ACCEPT: readonly string[] = MANIFEST_ACCEPT;
 
 function sha256(bytes: Uint8Array): string {
   return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
@@ -60,16 +63,32 @@ export async function tagDigest(
   return got.status === 200 ? sha256(got.body) : undefined;
 }
 
-export async function pushManifest(opts: PushManifestOptions): Promise<"put" | "skipped"> {
+/** Where the registry stands: the tag already names the digest, the digest exists untagged, or neither. */
+export async function manifestState(
+  client: RegistryClient,
+  image: ManifestBytes,
+  tag: string,
+  retry: RetryContext,
+): Promise<"tagged" | "present" | "absent"> {
+  const existing = await withRetry(() => tagDigest(client, tag, image.manifestMediaType), retry);
+  if (existing === image.manifestDigest) return "tagged";
+  const byDigest = await withRetry(
+    () =>
+      client.send({
+        operation: "manifest-check",
+        method: "HEAD",
+        target: `/v2/${client.repository}/manifests/${image.manifestDigest}`,
+        headers: { accept: image.manifestMediaType },
+        expect: [200, 404],
+      }),
+    retry,
+  );
+  return byDigest.status === 200 ? "present" : "absent";
+}
+
+/** PUTs the manifest under `tag` and confirms the registry stored exactly these bytes. */
+export async function pushManifest(opts: PushManifestOptions): Promise<"put"> {
   const { client, image, tag, emit } = opts;
-  const existing = await withRetry(() => tagDigest(client, tag, image.manifestMediaType), opts.retry);
-  if (existing === image.manifestDigest) {
-    emit({
-      type: "step",
-      message: `Tag ${tag} already points at ${image.manifestDigest}; manifest not re-sent`,
-    });
-    return "skipped";
-  }
   const res = await withRetry(
     () =>
       client.send({

@@ -3,7 +3,9 @@ import { InterruptedError, throwIfAborted, UsageError } from "../errors.js";
 import { type EmitFn, noopEmit } from "../events.js";
 import type { Blob, ImageSource } from "../image/types.js";
 import { RegistryClient } from "./client.js";
-import { pushManifest } from "./manifest.js";
+import type { Deadlines } from "./http.js";
+import { manifestState, pushManifest } from "./manifest.js";
+import { mapPool } from "./pool.js";
 import { withRetry } from "./retry.js";
 import type { CredentialsProvider, RetryOptions } from "./types.js";
 import { type BlobAction, uploadBlob } from "./upload.js";
@@ -26,6 +28,8 @@ export interface PushImageOptions {
   retry?: RetryOptions;
   /** Extra CA certificate(s) to trust (NODE_EXTRA_CA_CERTS is honoured by Node itself). */
   ca?: string | Buffer;
+  /** Per-request deadlines (default DEFAULT_DEADLINES). */
+  deadlines?: Partial<Deadlines>;
 }
 
 export interface PushedBlob {
@@ -49,8 +53,10 @@ const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
 /**
  * Pushes an image: every layer not already there (bounded concurrency), then the config, then the
- * manifest under `tag` — skipped when the tag already points at the same digest (immutable tags).
- * Progress is emitted as events; failures are RegistryError values; an aborted signal → InterruptedError.
+ * manifest under `tag`. When the tag already points at the same digest nothing else is sent (ping + one
+ * HEAD: the no-op re-push, and immutable tags stay untouched); when the digest exists under another tag its
+ * blobs are there too, so only the manifest is PUT. Progress is emitted as events; failures are
+ * RegistryError values; an aborted signal → InterruptedError.
  */
 export async function pushImage(opts: PushImageOptions): Promise<PushImageResult> {
   const emit = opts.emit ?? noopEmit;
@@ -83,12 +89,36 @@ export async function pushImage(opts: PushImageOptions): Promise<PushImageResult
     sourceRepository: opts.sourceRepository,
     ca: opts.ca,
     signal: stop.signal,
+    ...(opts.deadlines ? { deadlines: opts.deadlines } : {}),
   });
   const retry = { ...opts.retry, signal: stop.signal };
+  const sum = (bs: PushedBlob[]) => bs.reduce((n, b) => n + b.size, 0);
+  const result = (blobs: PushedBlob[], manifestAction: "put" | "skipped"): PushImageResult => {
+    const uploaded = blobs.filter((b) => b.action === "uploaded");
+    return {
+      reference: `${client.host}/${opts.repository}@${opts.image.manifestDigest}`,
+      digest: opts.image.manifestDigest,
+      uploadedBytes: sum(uploaded),
+      skippedBytes: sum(blobs) - sum(uploaded),
+      blobs,
+      manifestAction,
+    };
+  };
   try {
     emit({ type: "step", message: `Pushing to ${client.host}/${opts.repository}:${opts.tag}` });
     await withRetry(() => client.ping(), retry);
     const layers = dedupe(opts.image.layers);
+    const all = [...layers, opts.image.config];
+    const state = await manifestState(client, opts.image, opts.tag, retry);
+    if (state === "tagged") {
+      emit({ type: "step", message: `Tag ${opts.tag} already points at ${opts.image.manifestDigest}; nothing to push` });
+      return result(all.map((b) => ({ digest: b.digest, size: b.size, action: "skipped" })), "skipped");
+    }
+    if (state === "present") {
+      // The registry accepted this manifest once, so every blob it references is there.
+      await pushManifest({ client, image: opts.image, tag: opts.tag, retry, emit });
+      return result(all.map((b) => ({ digest: b.digest, size: b.size, action: "skipped" })), "put");
+    }
     const push = (blob: Blob, label: string) =>
       uploadBlob({
         client,
@@ -103,23 +133,15 @@ export async function pushImage(opts: PushImageOptions): Promise<PushImageResult
         if (action !== "uploaded") emit({ type: "step", message: `${label} ${blob.digest} ${action}` });
         return { digest: blob.digest, size: blob.size, action };
       });
-    const pushed = await pool(
-      layers.map((blob, i) => () => push(blob, `layer ${i + 1}/${layers.length}`)),
-      Math.max(1, opts.concurrency ?? 4),
+    const pushed = await mapPool(
+      layers,
+      opts.concurrency ?? 4,
+      (blob, i) => push(blob, `layer ${i + 1}/${layers.length}`),
       stop,
     );
     pushed.push(await push(opts.image.config, "config"));
-    const manifestAction = await pushManifest({ client, image: opts.image, tag: opts.tag, retry, emit });
-    const uploaded = pushed.filter((b) => b.action === "uploaded");
-    const sum = (bs: PushedBlob[]) => bs.reduce((n, b) => n + b.size, 0);
-    return {
-      reference: `${client.host}/${opts.repository}@${opts.image.manifestDigest}`,
-      digest: opts.image.manifestDigest,
-      uploadedBytes: sum(uploaded),
-      skippedBytes: sum(pushed) - sum(uploaded),
-      blobs: pushed,
-      manifestAction,
-    };
+    await pushManifest({ client, image: opts.image, tag: opts.tag, retry, emit });
+    return result(pushed, "put");
   } catch (err) {
     if (opts.signal?.aborted) throw new InterruptedError();
     throw err;
@@ -132,28 +154,4 @@ export async function pushImage(opts: PushImageOptions): Promise<PushImageResult
 function dedupe(blobs: Blob[]): Blob[] {
   const seen = new Set<string>();
   return blobs.filter((b) => !seen.has(b.digest) && seen.add(b.digest));
-}
-
-/** Runs tasks with at most `limit` in flight; the first failure cancels the rest and is rethrown. */
-async function pool<T>(tasks: (() => Promise<T>)[], limit: number, stop: AbortController): Promise<T[]> {
-  const results: T[] = new Array(tasks.length);
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    while (!failure && next < tasks.length) {
-      const i = next++;
-      const task = tasks[i];
-      if (!task) break;
-      try {
-        results[i] = await task();
-      } catch (error) {
-        // Keep the first real failure; the others are only the InterruptedErrors it caused.
-        if (!failure) failure = { error };
-        stop.abort();
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
-  if (failure) throw failure.error;
-  return results;
 }

@@ -46,4 +46,9 @@ export interface RetryOptions {
   attempts?: number;
   /** First backoff delay; doubles per attempt, with jitter (default 500 ms). */
   baseDelayMs?: number;
+  /**
+   * Time retries may add after the first failure (default 60 s): no attempt starts that could not end inside
+   * it, judging by the deadline that ended the last one. Bounds a silent registry to one attempt + this.
+   */
+  budgetMs?: number;
 }

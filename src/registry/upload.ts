@@ -29,6 +29,13 @@ export interface UploadBlobOptions {
 
 // Spec says 202 for POST/PATCH; ECR answers 201, some registries 204.
 const STEP_OK = [201, 202, 204] as const;
+/** A registry may re-read (or copy into storage) a whole blob before it answers the final request. */
+const COMMIT_BYTES_PER_SECOND = 32 * 1024 * 1024;
+
+/** The first-byte deadline after a blob's bytes went out: the usual one plus time to re-read the blob. */
+function commitAllowanceMs(client: RegistryClient, size: number): number {
+  return client.transport.deadlines.firstByteMs + Math.ceil(size / COMMIT_BYTES_PER_SECOND) * 1000;
+}
 const PROGRESS_EVERY_BYTES = 4 * 1024 * 1024;
 
 /** Appends `digest=` to an upload Location without re-encoding the session's own query parameters. */
@@ -134,6 +141,7 @@ async function attempt(opts: UploadBlobOptions, monolithic: boolean): Promise<Bl
         body: () => blob.open(),
         expect: STEP_OK,
         onProgress: progress,
+        firstByteMs: commitAllowanceMs(client, blob.size),
       });
       // Tolerate a missing Location on the PATCH answer: the session URL is unchanged then.
       if (header(patched, "location")) start = client.location(patched, "upload-patch");
@@ -148,6 +156,7 @@ async function attempt(opts: UploadBlobOptions, monolithic: boolean): Promise<Bl
     target: withDigest(start, blob.digest),
     ...(monolithic ? { headers: stream, body: () => blob.open(), onProgress: progress } : {}),
     expect: STEP_OK,
+    firstByteMs: commitAllowanceMs(client, blob.size),
   });
   const echoed = header(done, "docker-content-digest");
   if (echoed && echoed !== blob.digest) {

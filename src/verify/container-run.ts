@@ -9,10 +9,12 @@ export interface RunOutput {
   output: string;
 }
 
-/** The stopped container, still inspectable: its diff and which paths exist in its filesystem. */
+/**
+ * The stopped container, still inspectable: which paths exist in its filesystem. (No diff: under a read-only
+ * root it can only be empty, and on a multi-GB base the engine takes ~8 s to compute it.)
+ */
 export interface StoppedContainer {
   id: string;
-  changes(): Promise<{ Path: string; Kind: number }[]>;
   exists(path: string): Promise<boolean>;
 }
 
@@ -34,17 +36,46 @@ export function demuxLogs(buf: Buffer): string {
     .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "");
 }
 
+export interface RunOptions {
+  timeoutSec: number;
+  signal?: AbortSignal;
+  /** Named volumes to create (labelled) before the container and remove after it. */
+  volumes?: readonly string[];
+  labels?: Readonly<Record<string, string>>;
+}
+
 /**
- * Creates the container, runs it to completion (killing it after `timeoutSec` or on abort), hands the stopped
- * container to `inspect`, and removes it in every case: success, failure, timeout, Ctrl-C.
+ * Creates the container (and its named volumes), runs it to completion (killing it after `timeoutSec` or on
+ * abort), hands the stopped container to `inspect`, and removes both in every case: success, failure,
+ * timeout, Ctrl-C.
  */
 export async function runToCompletion<T>(
   docker: Docker,
   create: Docker.ContainerCreateOptions,
-  opts: { timeoutSec: number; signal?: AbortSignal },
+  opts: RunOptions,
   inspect: (run: RunOutput, stopped: StoppedContainer) => Promise<T>,
 ): Promise<T> {
   if (opts.signal?.aborted) throw new InterruptedError();
+  const volumes = opts.volumes ?? [];
+  try {
+    for (const name of volumes) await docker.createVolume({ Name: name, Labels: { ...opts.labels } });
+    return await runContainer(docker, create, opts, inspect);
+  } finally {
+    for (const name of volumes) {
+      await docker
+        .getVolume(name)
+        .remove()
+        .catch(() => undefined);
+    }
+  }
+}
+
+async function runContainer<T>(
+  docker: Docker,
+  create: Docker.ContainerCreateOptions,
+  opts: RunOptions,
+  inspect: (run: RunOutput, stopped: StoppedContainer) => Promise<T>,
+): Promise<T> {
   const container = await docker.createContainer(create);
   let aborted = false;
   const onAbort = () => {
@@ -64,11 +95,6 @@ export async function runToCompletion<T>(
     };
     return await inspect(run, {
       id: container.id,
-      // The engine answers `null` (which dockerode may hand back as an empty Buffer) when nothing changed.
-      changes: async () => {
-        const changes: unknown = await container.changes();
-        return Array.isArray(changes) ? (changes as { Path: string; Kind: number }[]) : [];
-      },
       exists: async (path) => {
         try {
           // HEAD /archive comes back as an (empty) stream; left unconsumed it holds the socket and the process open.

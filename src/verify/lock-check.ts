@@ -1,7 +1,9 @@
 import { LABEL_ASSET_ROOT, LABEL_LOCK_DIGEST } from "../bundle/bundle.js";
-import { rebasePath } from "../dockerfile/env-block.js";
+import { assetEnvValue } from "../dockerfile/env-block.js";
+import { assetDir } from "../dockerfile/wrapper.js";
 import type { Lock } from "../lock/lock.js";
 import { lockDigest } from "../lock/lock-digest.js";
+import { envSatisfies } from "../util/path-lists.js";
 import type { Finding } from "./diagnose.js";
 
 export interface LockCheck {
@@ -34,11 +36,11 @@ export function checkAgainstLock(
   const findings: Finding[] = [];
   const assetDirs = lock.assets.map((a) => ({
     asset: a.id,
-    path: assetRoot === "/" ? `/${a.target}` : `${assetRoot}/${a.target}`,
+    path: assetDir(assetRoot, a.target),
   }));
   for (const asset of lock.assets) {
     for (const [variable, raw] of Object.entries(asset.env)) {
-      const expected = rebasePath(raw, lock.assetRoot, assetRoot);
+      const expected = assetEnvValue(asset, raw, lock.assetRoot, assetRoot);
       const actual = imageEnv[variable];
       if (actual === undefined) {
         findings.push({
@@ -48,7 +50,7 @@ export function checkAgainstLock(
           asset: asset.id,
           message: `${variable} is not set in the image; asset ${asset.id} needs ${variable}=${expected}`,
         });
-      } else if (actual !== expected) {
+      } else if (!envSatisfies(variable, actual, expected)) {
         findings.push({
           kind: "wrong-env",
           severity,

@@ -3,10 +3,10 @@ import { UsageError } from "../errors.js";
 import type { RunContext } from "../events.js";
 import type { Lock } from "../lock/lock.js";
 import { runToCompletion, type StoppedContainer } from "./container-run.js";
-import { changedFindings, type Finding, outputFindings, scanOutput } from "./diagnose.js";
+import { type Finding, outputFindings, pathsOfOtherCauses, scanOutput } from "./diagnose.js";
 import { assetOf, checkAgainstLock, type LockCheck } from "./lock-check.js";
 import { parseEnvList } from "../docker/env-list.js";
-import { type ImageFacts, planVerify } from "./plan.js";
+import { type ImageFacts, MANAGED_LABEL, planVerify, type VerifyPlanOptions } from "./plan.js";
 
 export interface VerifyOptions {
   image: string;
@@ -18,6 +18,10 @@ export interface VerifyOptions {
   lock?: Lock;
   /** Lambda's own maximum by default. */
   timeoutSec?: number;
+  /** Extra mounts, env and network for scenarios that need them (export mounts, an S3 endpoint). */
+  mounts?: VerifyPlanOptions["mounts"];
+  env?: VerifyPlanOptions["env"];
+  network?: VerifyPlanOptions["network"];
   labels?: Readonly<Record<string, string>>;
 }
 
@@ -28,6 +32,10 @@ export interface VerifyResult {
   command: string[];
   commandSource: "argument" | "handler" | "image";
   handler: string | null;
+  /** The image's entrypoint wrapper that ran first (writable views, HOME links), or null. */
+  wrapper: string[] | null;
+  /** VOLUME paths of the image, mounted read-only (Lambda has no volumes). */
+  volumes: string[];
   user: string;
   tmpSizeMb: number;
   addedEnv: Record<string, string>;
@@ -66,12 +74,16 @@ export async function verifyImage(
     entrypoint: asList(info.Config?.Entrypoint),
     cmd: asList(info.Config?.Cmd),
     labels: info.Config?.Labels ?? {},
+    volumes: Object.keys(info.Config?.Volumes ?? {}),
   };
   const plan = planVerify(facts, {
     command: opts.command,
     uid: opts.uid,
     tmpSizeMb: opts.tmpSizeMb,
     ...(opts.labels ? { labels: opts.labels } : {}),
+    ...(opts.mounts ? { mounts: opts.mounts } : {}),
+    ...(opts.env ? { env: opts.env } : {}),
+    ...(opts.network ? { network: opts.network } : {}),
   });
   const lockCheck = opts.lock ? checkAgainstLock(opts.lock, facts.env, facts.labels) : undefined;
   ctx.emit({
@@ -82,15 +94,29 @@ export async function verifyImage(
   return runToCompletion(
     docker,
     plan.create,
-    { timeoutSec, ...(ctx.signal ? { signal: ctx.signal } : {}) },
+    {
+      timeoutSec,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+      volumes: plan.volumes.map((v) => v.name),
+      labels: { ...opts.labels, [MANAGED_LABEL]: "true", "dev.mlpack.command": "verify" },
+    },
     async (run, stopped) => {
       const failed = run.exitCode !== 0;
       const severity: Finding["severity"] = failed ? "error" : "warning";
       const scan = scanOutput(run.output);
+      const writes = outputFindings(scan, severity);
+      if (lockCheck) suggestWritable(writes, lockCheck, opts.lock!);
       const findings: Finding[] = [
-        ...outputFindings(scan, severity),
-        ...changedFindings(await stopped.changes()),
-        ...(lockCheck ? await assetFindings(lockCheck, scan.paths, stopped, severity) : []),
+        ...writes,
+        ...plan.volumes.map((v) => ({
+          kind: "volume" as const,
+          severity: "warning" as const,
+          path: v.target,
+          message: `the image declares VOLUME ${v.target}: Lambda has no volumes, so verify mounted it read-only with the image's content`,
+        })),
+        ...(lockCheck
+          ? await assetFindings(lockCheck, scan.paths, pathsOfOtherCauses(scan), stopped, severity)
+          : []),
       ];
       if (failed && !findings.some((f) => f.severity === "error")) {
         findings.push({
@@ -107,6 +133,8 @@ export async function verifyImage(
         command: plan.display,
         commandSource: plan.source,
         handler: plan.handler ?? null,
+        wrapper: plan.wrapper,
+        volumes: plan.volumes.map((v) => v.target),
         user: `${opts.uid}:${opts.uid}`,
         tmpSizeMb: opts.tmpSizeMb,
         addedEnv: plan.addedEnv,
@@ -129,6 +157,7 @@ export async function verifyImage(
 async function assetFindings(
   check: LockCheck,
   mentioned: readonly string[],
+  otherCauses: ReadonlySet<string>,
   stopped: StoppedContainer,
   outputSeverity: Finding["severity"],
 ): Promise<Finding[]> {
@@ -147,8 +176,12 @@ async function assetFindings(
     });
   }
   const root = check.assetRoot === "/" ? "/" : `${check.assetRoot}/`;
+  // A path a write or a download failed on is not "missing": its finding already names the cause.
   const underRoot = mentioned.filter(
-    (p) => p.startsWith(root) && ![...missingDirs].some((d) => p === d || p.startsWith(`${d}/`)),
+    (p) =>
+      p.startsWith(root) &&
+      !otherCauses.has(p) &&
+      ![...missingDirs].some((d) => p === d || p.startsWith(`${d}/`)),
   );
   for (const path of underRoot.slice(0, MAX_PATH_CHECKS)) {
     if (await stopped.exists(path)) continue;
@@ -162,6 +195,26 @@ async function assetFindings(
     });
   }
   return findings;
+}
+
+/**
+ * A write into an asset's directory means the library writes into its cache even on a hit (a lock file, a
+ * writability probe): the fix is a writable view, which `--writable <id>` asks for.
+ */
+function suggestWritable(findings: Finding[], check: LockCheck, lock: Lock): void {
+  for (const f of findings) {
+    if (f.kind !== "write" || !f.path) continue;
+    const id = assetOf(f.path, check.assetDirs);
+    if (!id) continue;
+    const asset = lock.assets.find((a) => a.id === id);
+    f.asset = id;
+    if (asset?.writable) {
+      f.message += ` (asset ${id} is writable, but the image does not use its view: rebuild it from \`mlpack dockerfile\`)`;
+      continue;
+    }
+    f.suggestion = `mlpack discover --writable ${id}`;
+    f.message += ` — the library writes into asset ${id}, which is read-only on Lambda: mark it writable with \`mlpack discover --writable ${id}\` (or discover.writable in mlpack.json), then bundle and write the Dockerfile again`;
+  }
 }
 
 function asList(value: string | string[] | null | undefined): string[] {

@@ -47,9 +47,10 @@ describe("stepSummaryMarkdown", () => {
   });
 
   it("escapes pipes inside table cells", () => {
-    const odd = { ...discoverData.assets[0], library: "a|b" };
+    // Library names are slugs (lock-rules), but a target may hold a pipe.
+    const odd = { ...discoverData.assets[0], target: "a|b" };
     const md = stepSummaryMarkdown("discover", { ...discoverData, assets: [odd] }) ?? "";
-    expect(md).toContain("| `nltk` | a\\|b | `/cache/nltk` |");
+    expect(md).toContain("| `nltk` | nltk | `/cache/a\\|b` |");
   });
 
   it("bundle: the image digest and one row per layer", () => {
@@ -82,6 +83,7 @@ describe("stepSummaryMarkdown", () => {
     const md =
       stepSummaryMarkdown("push", {
         reference: `127.0.0.1:5000/demo/assets@${D("d")}`,
+        imageUri: `127.0.0.1:5000/demo/assets@${D("d")}`,
         digest: D("d"),
         registry: "127.0.0.1:5000",
         repository: "demo/assets",
@@ -100,22 +102,36 @@ describe("stepSummaryMarkdown", () => {
   });
 
   it("dockerfile and verify: one line", () => {
-    const md = stepSummaryMarkdown("dockerfile", {
+    const data = {
       dockerfile: "FROM x\n",
       output: "/p/Dockerfile",
       target: "lambda",
       base: "public.ecr.aws/lambda/python:3.12",
       assetImage: { from: `r/a@${D("d")}`, pin: "registry-digest", name: "r/a:t", source: "push" },
+      storage: { kind: "oci", root: "/cache", bucket: null, prefix: null },
       lockDigest: D("f"),
       assetRoot: "/cache",
       env: { A: "1", B: "2" },
       copies: [{ asset: "nltk", path: "/cache/nltk_data" }],
       code: ["app.py"],
       notes: [],
+      views: { views: [], homes: [] },
+      entrypoint: null,
+      dockerignore: { path: "/p/.dockerignore", action: "created" },
       size: { assetBytes: 10, baseBytes: null, totalBytes: 10, limitBytes: 10 },
-    });
-    expect(md).toBe(
+    };
+    expect(stepSummaryMarkdown("dockerfile", data)).toBe(
       `### mlpack dockerfile\n\nWrote \`/p/Dockerfile\` (lambda) from \`r/a@${D("d")}\`: 1 asset COPY lines, 2 ENV variables, 10 B in total.\n`,
+    );
+    const efs = {
+      ...data,
+      assetImage: null,
+      storage: { kind: "efs", root: "/mnt/models", bucket: null, prefix: null },
+      copies: [],
+      assetRoot: "/mnt/models",
+    };
+    expect(stepSummaryMarkdown("dockerfile", efs)).toBe(
+      "### mlpack dockerfile\n\nWrote `/p/Dockerfile` (lambda) with the assets on efs at `/mnt/models`: 0 asset COPY lines, 2 ENV variables, 10 B in total.\n",
     );
     expect(stepSummaryMarkdown("verify", { image: "app:1", ok: true, argv: ["python3", "smoke.py"], findings: [] })).toContain(
       "`app:1` ran read-only",

@@ -11,6 +11,8 @@ import { nltkGensimTorch } from "./locks.js";
 const MANIFEST = `sha256:${"1".repeat(64)}`;
 const IMAGE_ID = `sha256:${"2".repeat(64)}`;
 const PUSHED = `127.0.0.1:5000/demo/assets@${MANIFEST}`;
+const OLD = `sha256:${"0".repeat(64)}`;
+const OLD_PUSHED = `127.0.0.1:5000/demo/assets@${OLD}`;
 
 async function project(
   state: State,
@@ -78,8 +80,9 @@ describe("generateDockerfile: which asset image", () => {
     expect(r.warnings).toEqual([]);
   });
 
-  it("pins a loaded image by its image ID", async () => {
+  it("pins a loaded image of the current bundle by its image ID", async () => {
     const p = await project({
+      bundle,
       load: { tag: "mlpack-assets:111111111111", manifestDigest: MANIFEST, imageId: IMAGE_ID },
     });
     const r = await generateDockerfile(opts(p.dir), { emit: noopEmit });
@@ -88,20 +91,63 @@ describe("generateDockerfile: which asset image", () => {
     expect(r.assetImage?.pin).toBe("image-id");
   });
 
-  it("falls back to the bundle's manifest digest with a warning", async () => {
-    const p = await project({ bundle });
+  it("pins the loaded image when the pushed one is an older bundle, with a warning", async () => {
+    const p = await project({
+      bundle,
+      load: { tag: "mlpack-assets:111111111111", manifestDigest: MANIFEST, imageId: IMAGE_ID },
+      push: { reference: OLD_PUSHED, registry: "r", repository: "d", tag: "t", digest: OLD },
+    });
     const r = await generateDockerfile(opts(p.dir), { emit: noopEmit });
-    expect(r.dockerfile).toContain(`FROM mlpack-assets@${MANIFEST} AS mlpack-assets`);
-    expect(r.warnings).toEqual([expect.stringContaining("neither loaded nor pushed")]);
+    expect(r.assetImage).toMatchObject({ pin: "image-id", from: IMAGE_ID });
+    expect(r.warnings).toEqual([expect.stringContaining("is an older bundle")]);
   });
 
-  it("warns when the asset image was built from another lock", async () => {
+  it("refuses a bundle that was neither loaded nor pushed, naming the commands", async () => {
+    const p = await project({ bundle });
+    const error = await usageError(generateDockerfile(opts(p.dir), { emit: noopEmit }));
+    expect(error.code).toBe("E_NO_ASSET_IMAGE");
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toContain("neither loaded nor pushed");
+    expect(error.hint).toContain("mlpack push");
+  });
+
+  it("refuses a pushed image that is not the current bundle (stale pin), naming mlpack push", async () => {
+    const p = await project({
+      bundle,
+      push: { reference: OLD_PUSHED, registry: "r", repository: "d", tag: "t", digest: OLD },
+    });
+    const error = await usageError(generateDockerfile(opts(p.dir), { emit: noopEmit }));
+    expect(error.code).toBe("E_STALE_ASSET_IMAGE");
+    expect(error.message).toContain(OLD_PUSHED);
+    expect(error.hint).toMatch(/^Run `mlpack push`/);
+  });
+
+  it("refuses a loaded image that is not the current bundle, naming mlpack bundle --load", async () => {
+    const p = await project({
+      bundle,
+      load: { tag: "mlpack-assets:000000000000", manifestDigest: OLD, imageId: IMAGE_ID },
+    });
+    const error = await usageError(generateDockerfile(opts(p.dir), { emit: noopEmit }));
+    expect(error.code).toBe("E_STALE_ASSET_IMAGE");
+    expect(error.hint).toMatch(/^Run `mlpack bundle --load`/);
+  });
+
+  it("refuses when the last bundle was built from another lock, whatever was pushed", async () => {
     const p = await project({
       bundle: { ...bundle, lockDigest: `sha256:${"9".repeat(64)}` },
       push: { reference: PUSHED, registry: "r", repository: "d", tag: "t", digest: MANIFEST },
     });
-    const r = await generateDockerfile(opts(p.dir), { emit: noopEmit });
-    expect(r.warnings).toEqual([expect.stringContaining("built from another mlpack.lock.json")]);
+    const error = await usageError(generateDockerfile(opts(p.dir), { emit: noopEmit }));
+    expect(error.code).toBe("E_STALE_ASSET_IMAGE");
+    expect(error.message).toContain("built from another mlpack.lock.json");
+    expect(error.hint).toContain("mlpack bundle");
+  });
+
+  it("--no-assets needs no asset image at all", async () => {
+    const p = await project({});
+    const r = await generateDockerfile(opts(p.dir, { assets: false }), { emit: noopEmit });
+    expect(r.assetImage).toBeNull();
+    expect(r.dockerfile).not.toContain("mlpack-assets");
   });
 
   it("takes a digest-pinned --asset-image as is", async () => {
@@ -123,6 +169,7 @@ describe("generateDockerfile: which asset image", () => {
 describe("generateDockerfile: options and output", () => {
   it("needs --base for the generic target and rejects --cmd on the lambda target", async () => {
     const p = await project({
+      bundle,
       push: { reference: PUSHED, registry: "r", repository: "d", tag: "t", digest: MANIFEST },
     });
     expect(
@@ -136,6 +183,7 @@ describe("generateDockerfile: options and output", () => {
 
   it("writes -o atomically and warns about code paths missing from the project", async () => {
     const p = await project({
+      bundle,
       push: { reference: PUSHED, registry: "r", repository: "d", tag: "t", digest: MANIFEST },
     });
     const r = await generateDockerfile(
@@ -144,6 +192,8 @@ describe("generateDockerfile: options and output", () => {
     );
     expect(await readFile(p.path("Dockerfile"), "utf8")).toBe(r.dockerfile);
     expect(r.output).toBe(p.path("Dockerfile"));
+    expect(r.dockerignore).toEqual({ path: p.path(".dockerignore"), action: "created" });
+    expect(await readFile(p.path(".dockerignore"), "utf8")).toMatch(/^\.mlpack\/$/m);
     expect(r.warnings).toEqual([expect.stringContaining("missing.py is not in")]);
   });
 });

@@ -54,3 +54,9 @@ export const stanzaKeras = lock([
   ),
   asset("keras", "keras", "keras", { KERAS_HOME: "/cache/keras" }, 2, 553_467_096),
 ]);
+
+/** A library that writes into its cache (writable) and one found only under $HOME (home, no variable). */
+export const writableHome = lock([
+  { ...asset("sentiment", "sentiment", "sentiment", { SENTIMENT_HOME: "/cache/sentiment" }, 3, 4096), writable: true },
+  { ...asset("include-spacy-lite", "include", "include/spacy-lite", {}, 2, 2048), home: ".spacy-lite" },
+]);

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { renderDockerfile } from "../../src/dockerfile/render.js";
 import { loadTemplate } from "../../src/dockerfile/template.js";
+import { loadWrapperScript } from "../../src/dockerfile/wrapper.js";
 import type { AssetImageRef, RenderOptions } from "../../src/dockerfile/types.js";
 import { lockDigest } from "../../src/lock/lock-digest.js";
 import { expectGolden } from "./golden.js";
-import { hfOnly, nltkGensimTorch, stanzaKeras } from "./locks.js";
+import { hfOnly, nltkGensimTorch, stanzaKeras, writableHome } from "./locks.js";
 
 const PUSHED: AssetImageRef = {
   from: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/demo/assets@sha256:4a4ec0c093dbf1f209b08f3801291ce65962cd0a8839ea24ddb0a06b25bd17bf",
@@ -95,16 +96,53 @@ describe("rendered Dockerfiles (golden)", () => {
         copy: ["service"],
         requirements: "deps/requirements.txt",
         assetImage: {
-          from: "mlpack-assets@sha256:4a4ec0c093dbf1f209b08f3801291ce65962cd0a8839ea24ddb0a06b25bd17bf",
-          pin: "manifest-digest",
-          name: ".mlpack/oci (manifest sha256:4a4ec0c093dbf1f209b08f3801291ce65962cd0a8839ea24ddb0a06b25bd17bf)",
-          source: "bundle",
+          from: "127.0.0.1:5000/demo/assets@sha256:4a4ec0c093dbf1f209b08f3801291ce65962cd0a8839ea24ddb0a06b25bd17bf",
+          pin: "registry-digest",
+          name: "127.0.0.1:5000/demo/assets@sha256:4a4ec0c093dbf1f209b08f3801291ce65962cd0a8839ea24ddb0a06b25bd17bf",
+          source: "flag",
         },
       }),
       await loadTemplate("generic"),
     );
     await expectGolden("nltk-gensim-torch.generic.Dockerfile", r.dockerfile);
     expect(Object.keys(r.env)).not.toContain("HOME");
+  });
+
+  it("--no-assets: base, dependencies and code only; no asset stage, COPY --from, ENV or labels", async () => {
+    const r = renderDockerfile(
+      hfOnly,
+      options({ assets: false, assetImage: undefined, requirements: "requirements.txt", copy: ["app.py"] }),
+      await loadTemplate("lambda"),
+    );
+    await expectGolden("hf-only.lambda-no-assets.Dockerfile", r.dockerfile);
+    expect(r.dockerfile).not.toMatch(/mlpack-assets|^ENV |^LABEL /m);
+    expect(r.dockerfile.match(/^FROM /gm)).toHaveLength(1);
+    expect(r.env).toEqual({});
+    expect(r.copies).toEqual([]);
+    expect(r.dockerfile).toContain(`mlpack.lock.json ${lockDigest(hfOnly)}`);
+  });
+
+  it("writable and HOME assets: the wrapper, views in the ENV, and an ENTRYPOINT that execs Lambda's", async () => {
+    const r = renderDockerfile(
+      writableHome,
+      options({}),
+      await loadTemplate("lambda"),
+      await loadWrapperScript(),
+    );
+    await expectGolden("writable-home.lambda.Dockerfile", r.dockerfile);
+    expect(r.env.SENTIMENT_HOME).toBe("/tmp/mlpack-writable/sentiment");
+    expect(r.entrypoint).toEqual([
+      "/opt/mlpack/entrypoint.sh",
+      "--view",
+      "/cache/sentiment",
+      "/tmp/mlpack-writable/sentiment",
+      "--home",
+      ".spacy-lite",
+      "/cache/include/spacy-lite",
+      "--",
+      "/lambda-entrypoint.sh",
+    ]);
+    expect(r.dockerfile).toMatch(/^CMD \["app.handler"\]$/m);
   });
 
   it("renders the same bytes every time", async () => {

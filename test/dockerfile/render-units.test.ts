@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { contextPath, defaultCodePaths, parseHandler } from "../../src/dockerfile/code-paths.js";
-import { formatEnv, planEnv, quoteValue, rebasePath } from "../../src/dockerfile/env-block.js";
+import { planEnv, rebasePath } from "../../src/dockerfile/env-block.js";
+import { formatEnv, quoteValue } from "../../src/dockerfile/instructions.js";
 import { LAMBDA_IMAGE_LIMIT_BYTES, renderDockerfile, wrapComment } from "../../src/dockerfile/render.js";
 import { shellSplit } from "../../src/dockerfile/shell-split.js";
 import { fillTemplate, loadTemplate } from "../../src/dockerfile/template.js";
@@ -102,21 +103,23 @@ describe("renderDockerfile", () => {
     expect(at("COPY --from=mlpack-assets /cache/huggingface /cache/huggingface")).toBeLessThan(
       at("COPY requirements.txt"),
     );
-    expect(at("RUN pip install -r ${LAMBDA_TASK_ROOT}/requirements.txt --no-cache-dir")).toBeLessThan(
-      at("COPY app.py ${LAMBDA_TASK_ROOT}/app.py"),
+    expect(at('RUN ["pip", "install", "-r", "/var/task/requirements.txt", "--no-cache-dir"]')).toBeGreaterThan(
+      at("COPY requirements.txt /var/task/requirements.txt"),
     );
+    expect(at('RUN ["pip"')).toBeLessThan(at("COPY app.py /var/task/app.py"));
     expect(text.match(/^ENV /gm)).toHaveLength(1);
     expect(text.trimEnd().endsWith('CMD ["app.handler"]')).toBe(true);
     expect(text).not.toMatch(/--link|--chmod/);
   });
 
-  it("uses the JSON form of COPY for paths with spaces", async () => {
+  it("uses the JSON form of COPY for paths with spaces, escaping what the builder's word processor eats", async () => {
     const text = renderDockerfile(
       hfOnly,
-      { ...base, copy: ["my app.py"] },
+      { ...base, copy: ["my app.py", `a$HOME\\b"c'd`], taskRoot: "/opt/task" },
       await loadTemplate("lambda"),
     ).dockerfile;
-    expect(text).toContain('COPY ["my app.py","${LAMBDA_TASK_ROOT}/my app.py"]');
+    expect(text).toContain('COPY ["my app.py", "/opt/task/my app.py"]');
+    expect(text).toContain(String.raw`COPY ["a\\$HOME\\\\b\\\"c\\'d", "/opt/task/a\\$HOME\\\\b\\\"c\\'d"]`);
   });
 
   it("warns over Lambda's 10 GB (decimal) limit, counting a local base image", async () => {

@@ -1,6 +1,8 @@
-import { existsSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
 import { cp, readFile, rm, utimes, writeFile } from "node:fs/promises";
-import { expect, it } from "vitest";
+import { basename, join } from "node:path";
+import { expect, it, onTestFinished } from "vitest";
 import { runCli } from "../support/cli.js";
 import { dockerClient } from "../support/docker.js";
 import { testEnv } from "../support/env.js";
@@ -81,13 +83,51 @@ it("bundle without a lock, or with a stale staging dir, is exit 2 with a hint", 
     code: "E_ASSET_STALE",
     message: expect.stringMatching(/^staged asset nltk does not match mlpack\.lock\.json \(\d+ files\/\d+ bytes staged/),
   });
-  // Refused before the layout is touched: nothing half-written.
-  expect(existsSync(project.path(".mlpack", "oci"))).toBe(false);
+  // Checked in the same pass as the layers, and refused before index.json: nothing committed, no blob kept.
+  expect(existsSync(project.path(".mlpack", "oci", "index.json"))).toBe(false);
+  expect(readdirSync(project.path(".mlpack", "oci", "blobs", "sha256"))).toEqual([]);
   await rm(project.path(".mlpack", "assets", "nltk"), { recursive: true });
   const missing = await runCli(["bundle"], { cwd: project.dir });
   expect(missing.code).toBe(2);
   expect(missing.stderr).toMatch(/staged asset nltk is missing \(.*\)\nhint: Run `mlpack discover`/);
-  expect(existsSync(project.path(".mlpack", "oci"))).toBe(false);
+  expect(existsSync(project.path(".mlpack", "oci", "index.json"))).toBe(false);
+});
+
+it("two bundles at once: one E_BUSY, the other's layout valid; umoci finds the image by its tag", async () => {
+  const project = await discovered();
+  const [a, b] = await Promise.all([
+    runCli(["bundle", "--json"], { cwd: project.dir }),
+    runCli(["bundle", "--json"], { cwd: project.dir }),
+  ]);
+  expect([a.code, b.code].sort()).toEqual([0, 1]);
+  const failed = JSON.parse((a.code === 1 ? a : b).stdout);
+  expect(failed.error.code).toBe("E_BUSY");
+  const ok = JSON.parse((a.code === 0 ? a : b).stdout);
+  const layout = project.path(".mlpack", "oci");
+  const inspected = JSON.parse(execFileSync("skopeo", ["inspect", `oci:${layout}:latest`], { encoding: "utf8" }));
+  expect(inspected.Digest).toBe(ok.digest);
+  const unpacked = project.path("unpacked");
+  execFileSync("umoci", ["unpack", "--rootless", "--image", `${layout}:latest`, unpacked], { stdio: "pipe" });
+  expect(existsSync(join(unpacked, "rootfs", "cache", "nltk_data"))).toBe(true);
+});
+
+it("two projects bundling into one shared --layout: serialised by the layout's lock, both images kept", async () => {
+  const a = await discovered();
+  const b = await discovered("two");
+  const shared = join(a.dir, "..", `${basename(a.dir)}-shared-layout`);
+  onTestFinished(() => rm(shared, { recursive: true, force: true }));
+  const bundleInto = (dir: string, tag: string) => runCli(["bundle", "--json", "--layout", shared, "--tag", tag], { cwd: dir });
+  const [ra, rb] = await Promise.all([bundleInto(a.dir, "a:v1"), bundleInto(b.dir, "b:v2")]);
+  // One may lose the race for the layout lock (E_BUSY); whoever ran left a valid layout.
+  for (const r of [ra, rb]) {
+    if (r.code !== 0) expect(JSON.parse(r.stdout).error.code).toBe("E_BUSY");
+  }
+  if (ra.code !== 0) expect((await bundleInto(a.dir, "a:v1")).code).toBe(0);
+  if (rb.code !== 0) expect((await bundleInto(b.dir, "b:v2")).code).toBe(0);
+  // A second mlpack project's image is "another image" to the first: both entries stay, each readable.
+  const index = JSON.parse(await readFile(join(shared, "index.json"), "utf8"));
+  expect(index.manifests).toHaveLength(2);
+  for (const tag of ["v1", "v2"]) execFileSync("skopeo", ["inspect", `oci:${shared}:${tag}`], { stdio: "pipe" });
 });
 
 await describeReal(["registry"], "push to a real registry (CLI)", () => {

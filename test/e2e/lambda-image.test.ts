@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { copyFile, readFile, writeFile } from "node:fs/promises";
+import { copyFile, cp, readFile, writeFile } from "node:fs/promises";
 import { execa } from "execa";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
@@ -248,5 +248,36 @@ await describeReal(["docker", "pythonImage"], "Lambda image end to end", () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("[missing-asset] /cache/nltk_data is not in the image");
     expect(missing.stderr).toContain("Resource stopwords not found");
+  });
+
+  it("--asset-image naming an image of another lock is allowed, with a warning naming both locks", async () => {
+    const other = await tempProject();
+    try {
+      await cp(project.dir, other.dir, { recursive: true });
+      const lock = JSON.parse(await readFile(other.path("mlpack.lock.json"), "utf8")) as { skipped: unknown[] };
+      lock.skipped.push({ path: "/root/.cache/extra", reason: "noise" });
+      await writeFile(other.path("mlpack.lock.json"), `${JSON.stringify(lock, null, 2)}\n`);
+      const r = await runCli(
+        ["--json", "dockerfile", "--target", "generic", "--base", pythonImage, "--asset-image", ASSETS_TAG],
+        { cwd: other.dir },
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const doc = JSON.parse(r.stdout) as { warnings: string[]; assetImage: { source: string } };
+      expect(doc.assetImage.source).toBe("flag");
+      expect(doc.warnings).toContainEqual(expect.stringContaining("was built from another mlpack.lock.json"));
+    } finally {
+      await other.cleanup();
+    }
+  });
+
+  it("the lambda target on a base that is not a Lambda image warns, and copies the code to /var/task literally", async () => {
+    const r = await mlpack(["--json", "dockerfile", "--base", pythonImage, "--copy", "handler.py", "--handler", "handler.handler"]);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { dockerfile: string; warnings: string[] };
+    expect(doc.warnings).toContainEqual(expect.stringContaining("sets no LAMBDA_TASK_ROOT, so it is not an AWS Lambda base image"));
+    expect(doc.dockerfile).toContain("COPY handler.py /var/task/handler.py");
+    expect(doc.dockerfile).not.toContain("${LAMBDA_TASK_ROOT}");
+    const standin = await mlpack(["--json", "dockerfile", "--base", STANDIN, "--copy", "handler.py", "--handler", "handler.handler"]);
+    expect((JSON.parse(standin.stdout) as { warnings: string[] }).warnings.join("\n")).not.toContain("LAMBDA_TASK_ROOT");
   });
 });

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { gunzipSync } from "node:zlib";
@@ -6,12 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BlockPool } from "../../src/image/block-filler.js";
 import { buildImage, type ImageAsset } from "../../src/image/build-image.js";
 import { compareUtf8 } from "../../src/util/byte-order.js";
-import { layerEntries } from "../../src/image/layer-entries.js";
-import { planLayers } from "../../src/image/layer-plan.js";
 import type { Compression } from "../../src/image/layer-writer.js";
 import { type TarEntry, tarStream } from "../../src/image/tar-entries.js";
-import { scanTree } from "../../src/image/tree-scan.js";
-import { blobHashes, pseudoRandom, tempDir } from "./helpers.js";
+import { blobHashes, pseudoRandom, tempDir, walkedLayer } from "./helpers.js";
 
 const tmp = tempDir("mlpack-blocks-");
 afterAll(() => tmp.cleanup());
@@ -82,18 +79,15 @@ describe("block pipeline", () => {
   );
 
   it("gives the same tar bytes however the content arrives (disk reads vs odd-sized stream chunks)", async () => {
-    const scan = await scanTree(asset.dir);
-    const [plan] = planLayers([{ id: "hf", target: "h", layering: "single", files: [] }]);
-    const fromDisk = layerEntries(plan!, new Map([["hf", { id: "hf", target: "h", scan }]]), "/cache");
+    const fromDisk = walkedLayer(asset.dir);
     const disk = await collect(fromDisk.entries, new BlockPool(64 * 1024));
     const streamed = fromDisk.entries.map((entry): TarEntry => {
       if (!entry.source) return entry;
       const bytes = disk.file(entry.name);
-      return { ...entry, open: () => Readable.from(chunked(bytes, 4093)) };
+      return { ...entry, size: bytes.length, mode: 0o644, open: () => Readable.from(chunked(bytes, 4093)) };
     });
     const again = await collect(streamed, new BlockPool());
     expect(again.tar.equals(disk.tar)).toBe(true);
-    expect(disk.tar.length).toBe(fromDisk.tarSize);
     // Every block but the last is exactly one block long: the encoder can use them in place.
     expect(disk.sizes.slice(0, -1).every((n) => n === 64 * 1024)).toBe(true);
   });
@@ -103,13 +97,14 @@ describe("block pipeline", () => {
     mkdirSync(dir);
     writeFileSync(join(dir, "small"), "12345");
     writeFileSync(join(dir, "large"), pseudoRandom(2 * MiB, 3));
-    const scan = await scanTree(dir);
     for (const name of ["small", "large"]) {
-      const [plan] = planLayers([{ id: "s", target: "s", layering: "single", files: [] }]);
-      const { entries } = layerEntries(plan!, new Map([["s", { id: "s", target: "s", scan }]]), "/c");
-      const only = entries.filter((e) => e.type !== "file" || e.name.endsWith(name));
+      const { entries } = walkedLayer(dir, "s", "/c");
       const path = join(dir, name);
-      const size = scan.entries.find((e) => e.rel === name)?.size ?? 0;
+      const size = statSync(path).size;
+      // The size a header was promised (as a lock or an earlier stat would say): the file no longer has it.
+      const only = entries
+        .filter((e) => e.type !== "file" || e.name.endsWith(name))
+        .map((e) => (e.type === "file" ? { ...e, size } : e));
       for (const newSize of [size - 1, size + 1]) {
         truncateSync(path, newSize);
         await expect(collect(only, new BlockPool())).rejects.toMatchObject({ code: "E_SOURCE_CHANGED" });

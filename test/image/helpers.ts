@@ -14,6 +14,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ImageAsset } from "../../src/image/build-image.js";
+import { layerEntries } from "../../src/image/layer-entries.js";
+import { newTally, TreeView } from "../../src/image/tree-walk.js";
 
 /** A fresh temp dir, removed by the returned cleanup. */
 export function tempDir(prefix = "mlpack-image-"): { dir: string; cleanup: () => void } {
@@ -149,4 +151,13 @@ export function expectedRootfs(stagedAssets: ReturnType<typeof stageFixture>): M
     for (const [rel, record] of treeRecords(asset.dir)) expected.set(`cache/${asset.target}/${rel}`, record);
   }
   return new Map([...expected].sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/** The streamed entries of a one-part layer of `dir` (walked, not read: files carry size -1), and its tally. */
+export function walkedLayer(dir: string, target = "h", assetRoot = "/cache", part?: { include: string | null; exclude: string[] }) {
+  const tally = newTally("h", dir);
+  const view = new TreeView(tally.dir);
+  const plan = { titles: [target], parts: [{ assetId: "h", include: part?.include ?? null, exclude: part?.exclude ?? [] }], bytes: 0 };
+  const entries = [...layerEntries(plan, new Map([["h", { id: "h", target, tally, view }]]), assetRoot)];
+  return { entries, tally, view };
 }

@@ -43,7 +43,7 @@ describe("lock file", () => {
     await writeLock(path, l);
     expect(await readLock(path)).toEqual(l);
     await writeFile(path, JSON.stringify({ ...l, assets: [{ ...asset("nltk"), digest: "md5:x" }] }));
-    await expect(readLock(path)).rejects.toThrow(/assets\.0\.digest/);
+    await expect(readLock(path)).rejects.toThrow(/^mlpack\.lock\.json: assets\[0\]\.digest "[^"]*": must be sha256:<64 hex>$/);
     await expect(readLock(join(dir, "nope", "mlpack.lock.json"))).rejects.toMatchObject({
       message: `no mlpack.lock.json in ${join(dir, "nope")}`,
       hint: expect.stringContaining("mlpack discover"),

@@ -8,7 +8,7 @@ import { dockerConfigProvider } from "../../src/registry/docker-config.js";
 import { pushImage } from "../../src/registry/push.js";
 import { staticCredentials } from "../../src/registry/types.js";
 import { type FaultProxy, startFaultProxy } from "./support/fault-proxy.js";
-import { randomImage, uniqueRepo } from "./support/image.js";
+import { makeImage, randomImage, type TestImage, uniqueRepo } from "./support/image.js";
 import {
   expectStored,
   PLAIN,
@@ -212,18 +212,22 @@ describe.skipIf(!plainUp)("Bearer token flow (token server in front of the plain
     });
     const image = randomImage([2000, 3000]);
     const repo = uniqueRepo("redirect");
-    const push = () =>
+    const push = (img: TestImage, tag: string) =>
       pushImage({
-        image,
+        image: img,
         registry: proxy!.host,
         repository: repo,
-        tag: "r",
+        tag,
         auth: staticCredentials({ kind: "basic", ...creds }),
       });
-    await push();
-    const again = await push();
-    expect(again.blobs.every((b) => b.action === "skipped")).toBe(true);
-    expect(storage.log.length).toBeGreaterThanOrEqual(6);
+    await push(image, "r");
+    // Same layers plus one: its blob checks find the first image's layers through the redirect.
+    const grown = makeImage([...image.layers.map((l) => l.bytes), Buffer.from("one more layer")]);
+    const again = await push(grown, "r2");
+    expect(again.blobs.filter((b) => b.action === "skipped").map((b) => b.digest)).toEqual(
+      image.layers.map((l) => l.digest),
+    );
+    expect(storage.log.length).toBeGreaterThanOrEqual(7);
     expect(storage.log.every((r) => r.authorization === undefined)).toBe(true);
     expect(storage.log.every((r) => r.url.includes("sig=s3cr3t"))).toBe(true);
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { UsageError } from "../../src/errors.js";
 import { lockDigest } from "../../src/lock/lock-digest.js";
 import { demuxLogs } from "../../src/verify/container-run.js";
-import { changedFindings, outputFindings, pathsIn, scanOutput } from "../../src/verify/diagnose.js";
+import { hostsIn, outputFindings, pathsIn, pathsOfOtherCauses, scanOutput } from "../../src/verify/diagnose.js";
 import { checkAgainstLock } from "../../src/verify/lock-check.js";
 import { handlerImportScript, type ImageFacts, planVerify } from "../../src/verify/plan.js";
 import { nltkGensimTorch } from "../dockerfile/locks.js";
@@ -44,6 +44,42 @@ describe("planVerify", () => {
     expect(handlerImportScript("pkg.api.handler")).toContain('getattr(m, "handler", None)');
   });
 
+  it("has no /dev/shm, mounts each VOLUME as a read-only named volume, keeps /tmp a tmpfs", () => {
+    const plan = planVerify(
+      { ...IMAGE, volumes: ["/data", "/tmp", "/models"] },
+      { command: [], uid: 993, tmpSizeMb: 64, volumeName: (i) => `v${i}` },
+    );
+    expect(plan.create.HostConfig?.IpcMode).toBe("none");
+    expect(plan.volumes).toEqual([
+      { name: "v0", target: "/data" },
+      { name: "v1", target: "/models" },
+    ]);
+    expect(plan.create.HostConfig?.Mounts).toEqual([
+      { Type: "volume", Source: "v0", Target: "/data", ReadOnly: true },
+      { Type: "volume", Source: "v1", Target: "/models", ReadOnly: true },
+    ]);
+  });
+
+  it("refuses uid 0 (Lambda never runs as root) and a uid that is not a whole number", () => {
+    expect(() => planVerify(IMAGE, { command: [], uid: 0, tmpSizeMb: 64 })).toThrow(/never runs a function as root/);
+    expect(() => planVerify(IMAGE, { command: [], uid: 993.5, tmpSizeMb: 64 })).toThrow(/whole number/);
+    expect(() => planVerify(IMAGE, { command: [], uid: -1, tmpSizeMb: 64 })).toThrow(UsageError);
+  });
+
+  it("starts a substituted command behind the image's entrypoint wrapper, as Lambda would", () => {
+    const wrapped: ImageFacts = {
+      ...IMAGE,
+      entrypoint: ["/opt/mlpack/entrypoint.sh", "--view", "/cache/a", "/tmp/mlpack-writable/a", "--", "/lambda-entrypoint.sh"],
+    };
+    const handler = planVerify(wrapped, { command: [], uid: 993, tmpSizeMb: 64 });
+    expect(handler.wrapper).toEqual(["/opt/mlpack/entrypoint.sh", "--view", "/cache/a", "/tmp/mlpack-writable/a", "--"]);
+    expect(handler.create.Entrypoint).toEqual([...handler.wrapper!, "python3", "-c", handlerImportScript("app.handler")]);
+    const given = planVerify(wrapped, { command: ["python3", "check.py"], uid: 993, tmpSizeMb: 64 });
+    expect(given.create).toMatchObject({ Entrypoint: [...handler.wrapper!, "python3"], Cmd: ["check.py"] });
+    expect(given.display).toEqual(["python3", "check.py"]);
+    expect(planVerify(IMAGE, { command: [], uid: 993, tmpSizeMb: 64 }).wrapper).toBeNull();
+  });
+
   it("runs a given command instead, and the image's own command when CMD is not a handler", () => {
     const given = planVerify(IMAGE, { command: ["python3", "check.py"], uid: 1000, tmpSizeMb: 64 });
     expect(given.create).toMatchObject({ Entrypoint: ["python3"], Cmd: ["check.py"], User: "1000:1000" });
@@ -79,19 +115,55 @@ describe("scanOutput", () => {
     expect(findings[0]!.message).toContain("tried to write /home/sbx_user1051/.cache");
   });
 
-  it("names network attempts with their target", () => {
+  it("names network attempts with their host, one finding per host however many lines repeat it", () => {
     const scan = scanOutput(
       [
         "urllib.error.URLError: <urlopen error [Errno -3] Temporary failure in name resolution>",
         "requests.exceptions.ConnectionError: HTTPSConnectionPool(host='huggingface.co', port=443): Max retries exceeded",
+        "urllib3.exceptions.NameResolutionError: Failed to resolve 'huggingface.co' ([Errno -3] Temporary failure in name resolution)",
+        "socket.gaierror: [Errno -3] Temporary failure in name resolution",
         "wget: bad address 'example.com'",
       ].join("\n"),
     );
-    expect(scan.network).toHaveLength(3);
-    expect(scan.network[1]!.target).toBe("huggingface.co");
-    expect(
-      outputFindings(scan, "warning").every((f) => f.kind === "network" && f.severity === "warning"),
-    ).toBe(true);
+    expect(scan.network).toHaveLength(5);
+    const findings = outputFindings(scan, "warning");
+    expect(findings.map((f) => f.host)).toEqual(["huggingface.co", "example.com"]);
+    expect(findings.every((f) => f.kind === "network" && f.severity === "warning")).toBe(true);
+    expect(findings[0]!.message).toMatch(/^tried to reach huggingface\.co /);
+  });
+
+  it("attributes a host-less network failure to the URL the output was downloading", () => {
+    const scan = scanOutput(
+      [
+        "Downloading https://raw.githubusercontent.com/nltk/nltk_data/gh-pages/index.xml",
+        "Traceback (most recent call last):",
+        "urllib.error.URLError: <urlopen error [Errno -3] Temporary failure in name resolution>",
+        "During handling of the above exception, another exception occurred:",
+        "urllib.error.URLError: <urlopen error [Errno -3] Temporary failure in name resolution>",
+      ].join("\n"),
+    );
+    const findings = outputFindings(scan, "error");
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({ kind: "network", host: "raw.githubusercontent.com" });
+    expect(outputFindings(scanOutput("OSError: [Errno 101] Network is unreachable\n"), "error")).toEqual([
+      expect.objectContaining({ kind: "network", message: expect.stringContaining("Network is unreachable") }),
+    ]);
+    expect(hostsIn("curl: (6) Could not resolve host: models.example.org")).toEqual(["models.example.org"]);
+    expect(hostsIn("getaddrinfo ENOTFOUND cdn.example.net")).toEqual(["cdn.example.net"]);
+  });
+
+  it("one write finding per path; the paths of failed writes are not candidates for missing-path", () => {
+    const scan = scanOutput(
+      [
+        "PermissionError: [Errno 13] Permission denied: '/cache/sentiment/.lock'",
+        "OSError: [Errno 30] Read-only file system: '/cache/sentiment/.lock'",
+        "during handling: Read-only file system",
+      ].join("\n"),
+    );
+    const findings = outputFindings(scan, "error");
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({ kind: "write", path: "/cache/sentiment/.lock" });
+    expect([...pathsOfOtherCauses(scan)]).toEqual(["/cache/sentiment/.lock"]);
   });
 
   it("collects quoted and bare absolute paths", () => {
@@ -107,6 +179,19 @@ describe("scanOutput", () => {
 });
 
 describe("checkAgainstLock", () => {
+  it("expects a writable asset's variable to point at its view under /tmp", () => {
+    const lock = {
+      ...nltkGensimTorch,
+      assets: nltkGensimTorch.assets.map((a) => (a.id === "nltk" ? { ...a, writable: true } : a)),
+    };
+    const good = checkAgainstLock(lock, { NLTK_DATA: "/tmp/mlpack-writable/nltk", TORCH_HOME: "/cache/torch", GENSIM_DATA_DIR: "/cache/gensim-data" }, {});
+    expect(good.findings).toEqual([]);
+    const old = checkAgainstLock(lock, { NLTK_DATA: "/cache/nltk_data", TORCH_HOME: "/cache/torch", GENSIM_DATA_DIR: "/cache/gensim-data" }, {});
+    expect(old.findings).toEqual([
+      expect.objectContaining({ kind: "wrong-env", variable: "NLTK_DATA", message: expect.stringContaining("needs NLTK_DATA=/tmp/mlpack-writable/nltk") }),
+    ]);
+  });
+
   it("reports a missing and a wrong variable, re-based onto the image's asset root label", () => {
     const check = checkAgainstLock(
       nltkGensimTorch,
@@ -157,19 +242,5 @@ describe("container plumbing", () => {
     };
     const buf = Buffer.concat([frame(1, "out\n"), frame(2, "\x1b[93merr\x1b[0m\n"), frame(1, "more")]);
     expect(demuxLogs(buf)).toBe("out\nerr\nmore");
-  });
-
-  it("ignores the engine's own mounts in the diff", () => {
-    const findings = changedFindings([
-      { Path: "/etc", Kind: 0 },
-      { Path: "/etc/hosts", Kind: 0 },
-      { Path: "/tmp/x", Kind: 1 },
-      { Path: "/etc/motd", Kind: 1 },
-      { Path: "/root/.cache", Kind: 1 },
-    ]);
-    expect(findings.map((f) => f.message)).toEqual([
-      "added /etc/motd outside /tmp",
-      "added /root/.cache outside /tmp",
-    ]);
   });
 });

@@ -26,6 +26,7 @@ export async function runBundle(ctx: CommandContext): Promise<void> {
       platform: s.platform as Platform,
       sourceDateEpoch: sourceDateEpoch(ctx.env),
       version: ctx.version,
+      ...(typeof s.tag === "string" ? { tag: s.tag } : {}),
     },
     { emit: ctx.out.emit, signal: ctx.signal },
   );

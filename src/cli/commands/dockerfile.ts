@@ -1,9 +1,10 @@
-import { join, resolve } from "node:path";
+import { realpath } from "node:fs/promises";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type Docker from "dockerode";
 import { connectDocker } from "../../docker/client.js";
 import { type DockerfileTarget, generateDockerfile } from "../../dockerfile/index.js";
 import type { Storage } from "../../dockerfile/storage.js";
-import { DockerUnavailableError } from "../../errors.js";
+import { DockerUnavailableError, UsageError } from "../../errors.js";
 import { LOCK_FILE, readLock } from "../../lock/lock.js";
 import type { CommandContext } from "./index.js";
 
@@ -17,11 +18,37 @@ async function optionalDocker(env: NodeJS.ProcessEnv): Promise<Docker | undefine
   }
 }
 
+function inside(dir: string, path: string): boolean {
+  const rel = relative(dir, path);
+  return rel === "" || (!rel.startsWith(`..${sep}`) && rel !== ".." && !isAbsolute(rel));
+}
+
+/**
+ * `-o` as an absolute path. A relative one (mlpack.json may only hold those) must not leave the project through
+ * a symlinked folder either; an absolute path, or one that climbs out with `..`, was typed by whoever runs
+ * mlpack (mlpack.json values are refused at load) and is taken as given.
+ */
+export async function resolveOutput(cwd: string, value: string): Promise<string> {
+  const output = resolve(cwd, value);
+  if (isAbsolute(value) || !inside(cwd, output)) return output;
+  const [realProject, realParent] = await Promise.all([
+    realpath(cwd).catch(() => cwd),
+    realpath(dirname(output)).catch(() => undefined),
+  ]);
+  if (realParent !== undefined && !inside(realProject, realParent)) {
+    throw new UsageError(`-o ${value} leads outside the project through a symlink (to ${realParent})`, {
+      code: "E_OUTSIDE_PROJECT",
+      hint: "To write there on purpose, pass the absolute path on the command line: -o /full/path/Dockerfile.",
+    });
+  }
+  return output;
+}
+
 export async function runDockerfile(ctx: CommandContext): Promise<void> {
   const s = ctx.settings;
   const lock = await readLock(join(ctx.cwd, LOCK_FILE));
+  const output = s.output ? await resolveOutput(ctx.cwd, s.output as string) : undefined;
   const docker = await optionalDocker(ctx.env);
-  const output = s.output ? resolve(ctx.cwd, s.output as string) : undefined;
   const result = await generateDockerfile(
     {
       lock,
@@ -40,6 +67,7 @@ export async function runDockerfile(ctx: CommandContext): Promise<void> {
         ...(s.bucket ? { bucket: s.bucket as string } : {}),
         ...(s.prefix !== undefined ? { prefix: s.prefix as string } : {}),
       },
+      assets: s.assets !== false,
       ...(output ? { output } : {}),
       version: ctx.version,
       ...(docker ? { docker } : {}),
@@ -48,9 +76,16 @@ export async function runDockerfile(ctx: CommandContext): Promise<void> {
   );
   for (const warning of result.warnings) ctx.out.warn(warning);
   if (output) {
+    const from = result.assetImage ? ` from ${result.assetImage.from}` : " (no assets: for mlpack assemble)";
     ctx.out.info(
-      `wrote ${output}: ${result.assetImage ? `${result.copies.length} asset COPY lines from ${result.assetImage.from}` : `assets on ${result.storage.kind} at ${result.storage.root}`}, ${Object.keys(result.env).length} ENV variables`,
+      `wrote ${output}: ${result.storage.kind === "oci" ? `${result.copies.length} asset COPY lines${from}` : `assets on ${result.storage.kind} at ${result.storage.root}`}, ${Object.keys(result.env).length} ENV variables`,
     );
+    const ignore = result.dockerignore;
+    if (ignore && ignore.action !== "unchanged") {
+      ctx.out.info(
+        `${ignore.action === "created" ? "wrote" : "added .mlpack/ to"} ${ignore.path}: the staged caches and the OCI layout stay out of the build context (the Dockerfile copies them from the asset image)`,
+      );
+    }
   }
   ctx.out.result(
     "dockerfile",
@@ -67,6 +102,9 @@ export async function runDockerfile(ctx: CommandContext): Promise<void> {
       copies: result.copies,
       code: result.code,
       notes: result.notes,
+      views: result.views,
+      entrypoint: result.entrypoint,
+      dockerignore: result.dockerignore,
       size: result.size,
     },
     () => (output ? output : result.dockerfile),

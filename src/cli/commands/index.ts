@@ -80,6 +80,16 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: async (ctx) => (await import("./verify.js")).runVerify(ctx),
   },
   {
+    name: "assemble",
+    usage: "assemble",
+    summary:
+      "put the asset image's layers on an app image by reference (mount or registry-to-registry copy) and push it",
+    helpAfter:
+      "Example:\n  docker build -t $REG/my-fn:app . && docker push $REG/my-fn:app\n  mlpack assemble --app $REG/my-fn:app     # prints $REG/my-fn@sha256:…",
+    lock: "existing",
+    run: async (ctx) => (await import("./assemble.js")).runAssemble(ctx),
+  },
+  {
     name: "init",
     usage: "init",
     summary: "write mlpack.json and, with --ci, a CI workflow",

@@ -1,9 +1,9 @@
 import { resolve } from "node:path";
-import { LABEL_LOCK_DIGEST } from "../../bundle/bundle.js";
+import { LABEL_LOCK_DIGEST } from "../../bundle/labels.js";
 import { readConfigLabels } from "../../image/config-labels.js";
-import { openLayout } from "../../image/index.js";
+import { openLayout } from "../../image/layout-reader.js";
 import { pushAssetImage } from "../../push/push-asset-image.js";
-import { updateState } from "../../state/state.js";
+import { readState, updateState } from "../../state/state.js";
 import { formatBytes } from "../format.js";
 import type { CommandContext } from "./index.js";
 
@@ -27,15 +27,16 @@ export async function runPush(ctx: CommandContext): Promise<void> {
     },
     { emit: ctx.out.emit, signal: ctx.signal },
   );
-  await updateState(ctx.cwd, {
-    push: {
-      reference: result.reference,
-      registry: result.registry,
-      repository: result.repository,
-      tag: result.tag,
-      digest: result.digest,
-    },
-  });
+  const pushed = {
+    reference: result.reference,
+    registry: result.registry,
+    repository: result.repository,
+    tag: result.tag,
+    digest: result.digest,
+  };
+  // A no-op re-push leaves state.json as it was (no write, no fsync).
+  const before = (await readState(ctx.cwd)).push;
+  if (JSON.stringify(before) !== JSON.stringify(pushed)) await updateState(ctx.cwd, { push: pushed });
   const uploaded = result.blobs.filter((b) => b.action === "uploaded").length;
   ctx.out.info(
     `pushed ${result.registry}/${result.repository}:${result.tag}: uploaded ${formatBytes(result.uploadedBytes)} in ${uploaded} blobs, skipped ${formatBytes(result.skippedBytes)} already there${result.manifestAction === "skipped" ? "; tag already pointed at this digest" : ""}`,
@@ -44,6 +45,7 @@ export async function runPush(ctx: CommandContext): Promise<void> {
     "push",
     {
       reference: result.reference,
+      imageUri: result.reference,
       digest: result.digest,
       registry: result.registry,
       repository: result.repository,

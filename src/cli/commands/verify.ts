@@ -8,6 +8,7 @@ import { verifyImage } from "../../verify/index.js";
 import type { CommandContext } from "./index.js";
 
 export async function runVerify(ctx: CommandContext): Promise<void> {
+  if (ctx.settings.static === true) return (await import("./verify-static.js")).runVerifyStatic(ctx);
   const [image, ...command] = ctx.args;
   if (!image) {
     throw new UsageError("verify needs the image to run", {
@@ -24,6 +25,7 @@ export async function runVerify(ctx: CommandContext): Promise<void> {
       command,
       uid: ctx.settings.uid as number,
       tmpSizeMb: ctx.settings.tmpSize as number,
+      timeoutSec: ctx.settings.timeout as number,
       ...(lock ? { lock } : {}),
     },
     { emit: ctx.out.emit, signal: ctx.signal },

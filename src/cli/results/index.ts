@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { assembleData, assembleResult } from "./assemble.js";
 import { bundleData, bundleResult } from "./bundle.js";
 import type { errorDocument } from "./common.js";
 import { discoverData, discoverResult } from "./discover.js";
@@ -7,11 +8,21 @@ import { exportData, exportResult } from "./export.js";
 import { initData, initResult } from "./init.js";
 import { pushData, pushResult } from "./push.js";
 import { verifyData, verifyResult } from "./verify.js";
+import { verifyStaticData, verifyStaticResult } from "./verify-static.js";
 
 export { errorDocument } from "./common.js";
 export { mlpackConfigJsonSchema } from "./config-json-schema.js";
 
-export type ResultCommand = "discover" | "bundle" | "push" | "dockerfile" | "verify" | "init" | "export";
+export type ResultCommand =
+  | "discover"
+  | "bundle"
+  | "push"
+  | "dockerfile"
+  | "verify"
+  | "init"
+  | "assemble"
+  | "verify-static"
+  | "export";
 
 /** Per command: the fields it passes to `Output.result` (`data`) and the whole `--json` document. */
 export const RESULT_SCHEMAS: Record<ResultCommand, { data: z.ZodObject; document: z.ZodObject }> = {
@@ -21,6 +32,8 @@ export const RESULT_SCHEMAS: Record<ResultCommand, { data: z.ZodObject; document
   dockerfile: { data: dockerfileData, document: dockerfileResult },
   verify: { data: verifyData, document: verifyResult },
   init: { data: initData, document: initResult },
+  assemble: { data: assembleData, document: assembleResult },
+  "verify-static": { data: verifyStaticData, document: verifyStaticResult },
   export: { data: exportData, document: exportResult },
 };
 
@@ -35,4 +48,6 @@ export type DockerfileData = z.infer<typeof dockerfileData>;
 export type VerifyData = z.infer<typeof verifyData>;
 export type InitData = z.infer<typeof initData>;
 export type ExportData = z.infer<typeof exportData>;
+export type AssembleData = z.infer<typeof assembleData>;
+export type VerifyStaticData = z.infer<typeof verifyStaticData>;
 export type ErrorDocument = z.infer<typeof errorDocument>;

@@ -3,6 +3,9 @@ import { count, digest, resultDocument } from "./common.js";
 
 export const pushData = z.strictObject({
   reference: z.string().describe("<registry>/<repository>@sha256:<digest>"),
+  imageUri: z
+    .string()
+    .describe("the same reference, pinned by digest: SAM's ImageUri, CDK's fromEcr tagOrDigest is its digest"),
   digest,
   registry: z.string(),
   repository: z.string(),

@@ -38,11 +38,11 @@ ENV HF_DATASETS_OFFLINE=1 \
 LABEL dev.mlpack.lock-digest=sha256:adf9334a162313625902b96bee0f25c2e5dbd3774358d123a3f0a908b4c97a8d dev.mlpack.asset-root=/cache
 
 # Dependencies: rebuilt only when requirements.txt changes.
-COPY requirements.txt ${LAMBDA_TASK_ROOT}/requirements.txt
-RUN pip install -r ${LAMBDA_TASK_ROOT}/requirements.txt --no-cache-dir
+COPY requirements.txt /var/task/requirements.txt
+RUN ["pip", "install", "-r", "/var/task/requirements.txt", "--no-cache-dir"]
 
 # Code last: the only layers an edit to the code rebuilds.
-COPY app.py ${LAMBDA_TASK_ROOT}/app.py
-COPY src ${LAMBDA_TASK_ROOT}/src
+COPY app.py /var/task/app.py
+COPY src /var/task/src
 
 CMD ["app.handler"]

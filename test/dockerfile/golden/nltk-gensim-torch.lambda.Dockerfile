@@ -51,6 +51,6 @@ ENV GENSIM_DATA_DIR=/cache/gensim-data \
 LABEL dev.mlpack.lock-digest=sha256:28ab4cb5fe245f269c9857e3713365c5d7bc4a95bdf68de29ff3bd8ea8475d4b dev.mlpack.asset-root=/cache
 
 # Code last: the only layers an edit to the code rebuilds.
-COPY app.py ${LAMBDA_TASK_ROOT}/app.py
+COPY app.py /var/task/app.py
 
 CMD ["app.handler"]

@@ -37,6 +37,6 @@ ENV HOME=/tmp \
 LABEL dev.mlpack.lock-digest=sha256:fc722e7ee01c986d6a81a8c449dbe7990b2c37f1526e152cc699237d484d8d88 dev.mlpack.asset-root=/opt/ml-cache
 
 # Code last: the only layers an edit to the code rebuilds.
-COPY --link service ${LAMBDA_TASK_ROOT}/service
+COPY --link service /var/task/service
 
 CMD ["service.api.handler"]

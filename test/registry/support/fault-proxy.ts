@@ -14,7 +14,9 @@ export type Fault =
   | { kind: "rewrite-status"; from: number; to: number }
   | { kind: "strip-header"; header: string }
   | { kind: "relative-location" }
-  | { kind: "redirect"; toOrigin: string };
+  | { kind: "redirect"; toOrigin: string }
+  /** Forward a mount POST as a plain upload POST: the registry answers 202, as ECR does when it will not mount. */
+  | { kind: "decline-mount" };
 
 export interface FaultRule {
   method?: string;
@@ -138,8 +140,15 @@ export async function startFaultProxy(
       req.on("end", () => req.socket.destroy());
       return;
     }
+    let path = req.url;
+    if (fault?.kind === "decline-mount" && path) {
+      const u = new URL(path, origin);
+      u.searchParams.delete("mount");
+      u.searchParams.delete("from");
+      path = u.pathname + u.search;
+    }
     const up = http.request(
-      { host: upHost, port: Number(upPort), method: req.method, path: req.url, headers },
+      { host: upHost, port: Number(upPort), method: req.method, path, headers },
       (upRes) => {
         let status = upRes.statusCode ?? 502;
         const out = { ...upRes.headers };

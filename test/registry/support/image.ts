@@ -1,4 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { Readable } from "node:stream";
 import { type Blob, type ImageSource, MediaType } from "../../../src/image/types.js";
 
@@ -62,4 +64,19 @@ export function randomImage(sizes: number[]): TestImage {
 
 export function uniqueRepo(prefix: string): string {
   return `mlpack-test/${prefix}-${randomBytes(4).toString("hex")}`;
+}
+
+/** Writes `image` as an OCI image layout at `dir` (blobs, index.json, oci-layout), as `mlpack bundle` would. */
+export async function writeLayout(dir: string, image: TestImage): Promise<void> {
+  const blobs = join(dir, "blobs", "sha256");
+  await mkdir(blobs, { recursive: true });
+  for (const blob of [image.config, ...image.layers]) await writeFile(join(blobs, blob.digest.slice(7)), blob.bytes);
+  await writeFile(join(blobs, image.manifestDigest.slice(7)), image.manifest);
+  await writeFile(join(dir, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}');
+  const index = {
+    schemaVersion: 2,
+    mediaType: MediaType.index,
+    manifests: [{ mediaType: image.manifestMediaType, digest: image.manifestDigest, size: image.manifest.length }],
+  };
+  await writeFile(join(dir, "index.json"), JSON.stringify(index));
 }
