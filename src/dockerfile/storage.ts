@@ -88,7 +88,7 @@ export function planStorage(lock: Lock, opts: StorageOptions, taskRoot: string, 
       hint: "Name where `mlpack export --to s3://BUCKET/PREFIX` put the assets, or run that export first: its bucket and prefix become the defaults.",
     });
   }
-  const dest = parseDestination(`s3://${opts.bucket}/${opts.prefix ?? ""}`, "/");
+  const dest = parseDestination(`s3://${opts.bucket}/${opts.prefix ?? ""}`, "/", "--bucket/--prefix");
   if (dest.kind !== "s3") throw new UsageError(`--bucket ${opts.bucket} is not a bucket name`);
   if (loaderSource === undefined) throw new UsageError("planStorage: --storage s3 needs the loader source");
   const mb = ephemeralStorageMb(bytes);

@@ -15,13 +15,14 @@ const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
  * leading or trailing slashes; empty, `.` and `..` components are refused, because the loader maps keys to
  * files under /tmp and such keys would not map back to the same paths.
  */
-export function parseDestination(to: string, cwd: string): ExportDestination {
+/** `flag` names what the user typed in messages (dockerfile --storage s3 passes "--bucket/--prefix"). */
+export function parseDestination(to: string, cwd: string, flag = "--to"): ExportDestination {
   const value = to.trim();
-  if (value === "") throw new UsageError("--to is empty", { hint: "Give s3://BUCKET/PREFIX or a folder." });
+  if (value === "") throw new UsageError(`${flag} is empty`, { hint: "Give s3://BUCKET/PREFIX or a folder." });
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(value)?.[1];
   if (scheme === undefined) return { kind: "dir", path: resolve(cwd, value) };
   if (scheme.toLowerCase() !== "s3") {
-    throw new UsageError(`--to ${value}: only s3:// URLs and folders are supported`, {
+    throw new UsageError(`${flag} ${value}: only s3:// URLs and folders are supported`, {
       hint: "Use s3://BUCKET/PREFIX (with --endpoint for an S3-compatible server) or a folder path.",
     });
   }
@@ -30,16 +31,16 @@ export function parseDestination(to: string, cwd: string): ExportDestination {
   const bucket = slash < 0 ? rest : rest.slice(0, slash);
   const prefix = (slash < 0 ? "" : rest.slice(slash + 1)).replace(/^\/+|\/+$/g, "");
   if (!BUCKET.test(bucket) || bucket.includes("..")) {
-    throw new UsageError(`--to ${value}: "${bucket}" is not a valid S3 bucket name`, {
+    throw new UsageError(`${flag} ${value}: "${bucket}" is not a valid S3 bucket name`, {
       hint: "Bucket names are 3–63 lower-case letters, digits, dots and hyphens, e.g. s3://my-models/prod.",
     });
   }
   if (prefix !== "" && prefix.split("/").some((p) => p === "" || p === "." || p === "..")) {
-    throw new UsageError(`--to ${value}: the key prefix has an empty, "." or ".." part`, {
+    throw new UsageError(`${flag} ${value}: the key prefix has an empty, "." or ".." part`, {
       hint: "Use a plain prefix such as s3://my-models/prod/v1.",
     });
   }
-  if (/[\0-\x1f\x7f]/.test(prefix)) throw new UsageError(`--to ${JSON.stringify(value)}: the prefix has control characters`);
+  if (/[\0-\x1f\x7f]/.test(prefix)) throw new UsageError(`${flag} ${JSON.stringify(value)}: the prefix has control characters`);
   return { kind: "s3", bucket, prefix, url: `s3://${bucket}${prefix ? `/${prefix}` : ""}` };
 }
 
