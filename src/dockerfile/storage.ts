@@ -37,6 +37,9 @@ export interface StoragePlan {
 /** Label on EFS- and S3-style images (`dockerfile --storage`), so verify knows what to give them. */
 export const LABEL_STORAGE = "dev.mlpack.storage";
 
+/** --mount's default (settings.ts): the mount path the AWS samples use. */
+export const DEFAULT_MOUNT = "/mnt/models";
+
 /** Where the S3 loader puts the assets (the default of its MLPACK_ASSETS_DIR). */
 export const S3_LOCAL_ROOT = "/tmp/mlpack-assets";
 export const LOADER_MODULE = "mlpack_assets";
@@ -68,7 +71,7 @@ export function planStorage(lock: Lock, opts: StorageOptions, taskRoot: string, 
   if (opts.storage === "oci") return undefined;
   const bytes = lock.assets.reduce((n, a) => n + a.bytes, 0);
   if (opts.storage === "efs") {
-    const root = checkMountPath(opts.mount ?? "/mnt/models");
+    const root = checkMountPath(opts.mount ?? DEFAULT_MOUNT);
     return {
       kind: "efs",
       root,
