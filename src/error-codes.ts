@@ -87,6 +87,10 @@ export const ERROR_CODES = {
     exitCode: 2,
     meaning: "`--include` names a credentials folder (.aws, .ssh, .docker, …), which mlpack never packages",
   },
+  E_EXPORT_CONFLICT: {
+    exitCode: 2,
+    meaning: "`export --to DIR`: a folder the export did not write is where it must write (move it, or --prune)",
+  },
   // 3, 4, 5, 130
   E_DOCKER_UNAVAILABLE: { exitCode: 3, meaning: "the Docker engine cannot be reached" },
   E_MODEL_COMMAND: { exitCode: 4, meaning: "the model command failed, timed out or could not start" },
@@ -94,6 +98,10 @@ export const ERROR_CODES = {
   E_REGISTRY_AUTH: { exitCode: 5, meaning: "registry or AWS authentication failed" },
   E_REGISTRY_UNREACHABLE: { exitCode: 5, meaning: "the registry could not be reached" },
   E_REPOSITORY_NOT_FOUND: { exitCode: 5, meaning: "the repository does not exist (and may not be created)" },
+  E_S3: { exitCode: 5, meaning: "S3 answered with an error (its code is named)" },
+  E_S3_AUTH: { exitCode: 5, meaning: "S3 refused the credentials or the IAM action (the action is named)" },
+  E_S3_NO_BUCKET: { exitCode: 5, meaning: "the S3 bucket of `--to` does not exist" },
+  E_S3_UNREACHABLE: { exitCode: 5, meaning: "the S3 endpoint could not be reached" },
   E_REGISTRY_TIMEOUT: {
     exitCode: 5,
     meaning: "the registry stopped answering within a deadline (the host and the step are named)",

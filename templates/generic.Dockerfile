@@ -11,6 +11,9 @@ FROM {{base}}
 # rebuild these layers.
 {{assets}}
 
+# --storage efs|s3: the assets live outside the image.
+{{storage}}
+
 # Where each library finds its baked cache, plus the offline switches.
 {{env}}
 

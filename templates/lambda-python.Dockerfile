@@ -11,6 +11,9 @@ FROM {{base}}
 # rebuild or re-upload these layers.
 {{assets}}
 
+# --storage efs|s3: the assets live outside the image.
+{{storage}}
+
 # Where each library finds its baked cache, offline switches, and /tmp for everything that must write
 # (Lambda's filesystem is read-only except /tmp, and its HOME is not writable).
 {{env}}

@@ -7,6 +7,7 @@ import type {
   BundleData,
   DiscoverData,
   DockerfileData,
+  ExportData,
   InitData,
   PushData,
   VerifyStaticData,
@@ -117,8 +118,30 @@ function push(d: PushData): string {
 
 function dockerfile(d: DockerfileData): string {
   const where = d.output ? `Wrote ${code(d.output)}` : "Generated a Dockerfile";
-  const from = d.assetImage ? `from ${code(d.assetImage.from)}` : "without assets (for `mlpack assemble`)";
+  const from =
+    d.storage.kind !== "oci"
+      ? `with the assets on ${d.storage.kind} at ${code(d.storage.root)}`
+      : d.assetImage
+        ? `from ${code(d.assetImage.from)}`
+        : "without assets (for `mlpack assemble`)";
   return `### mlpack dockerfile\n\n${where} (${mdText(d.target)}) ${from}: ${d.copies.length} asset COPY lines, ${Object.keys(d.env).length} ENV variables, ${formatBytes(d.size.totalBytes)} in total.`;
+}
+
+function exportSummary(d: ExportData): string {
+  const where = d.destination.kind === "s3" ? d.destination.url : d.destination.path;
+  return [
+    "### mlpack export",
+    "",
+    `Exported ${d.assets.length} assets to ${code(where)}; manifest ${code(d.manifest)} ${d.manifestAction}.`,
+    "",
+    table(
+      ["Files", "Count", "Size", "Bytes"],
+      [
+        ["written", d.written.files, formatBytes(d.written.bytes), d.written.bytes],
+        ["skipped (already there)", d.skipped.files, formatBytes(d.skipped.bytes), d.skipped.bytes],
+      ],
+    ),
+  ].join("\n");
 }
 
 function init(d: InitData): string {
@@ -173,6 +196,9 @@ export function stepSummaryMarkdown(command: string, data: object): string | und
     case "catalog":
       // Listing the catalog changes nothing worth a job-summary section.
       return undefined;
+    case "export":
+      text = exportSummary(value as ExportData);
+      break;
   }
   return `${text}\n`;
 }

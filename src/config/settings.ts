@@ -442,8 +442,40 @@ export const SETTINGS: Record<SectionName, readonly SettingSpec[]> = {
       integer: true,
     },
   ],
-  // Filled in by the commands that own them (export); catalog has no settings.
-  export: [],
+  // catalog has no settings.
+  export: [
+    {
+      key: "to",
+      flags: "--to <dest>",
+      description: "s3://BUCKET/PREFIX, or a folder (an EFS mount)",
+      kind: "string",
+    },
+    {
+      key: "prune",
+      flags: "--prune",
+      description: "delete files under the destination that the export did not write",
+      kind: "boolean",
+      default: false,
+    },
+    {
+      key: "concurrency",
+      flags: "--concurrency <n>",
+      description: "S3 requests (parts of a large file) or folder files at once",
+      kind: "number",
+      default: 8,
+      min: 1,
+      max: 64,
+      integer: true,
+    },
+    { key: "region", flags: "--region <region>", description: "AWS region (S3)", kind: "string" },
+    { key: "profile", flags: "--profile <profile>", description: "AWS profile (S3)", kind: "string" },
+    {
+      key: "endpoint",
+      flags: "--endpoint <url>",
+      description: "S3-compatible endpoint instead of AWS (e.g. http://127.0.0.1:4568)",
+      kind: "string",
+    },
+  ],
   catalog: [],
   init: [
     {

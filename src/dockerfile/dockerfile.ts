@@ -11,7 +11,8 @@ import { writeFileAtomic } from "../util/atomic-write.js";
 import { fsError } from "../util/fs-errors.js";
 import { inspectOrUndefined, resolveAssetImage } from "./asset-image.js";
 import { type DockerignoreResult, ensureDockerignore } from "./dockerignore.js";
-import { renderDockerfile } from "./render.js";
+import { LAMBDA_TASK_ROOT, renderDockerfile } from "./render.js";
+import { loadLoaderSource, planStorage, type StorageOptions } from "./storage.js";
 import { shellSplit } from "./shell-split.js";
 import { type DockerfileTarget, loadTemplate } from "./template.js";
 import type { AssetImageRef, RenderResult } from "./types.js";
@@ -31,6 +32,8 @@ export interface DockerfileOptions {
   copy: readonly string[];
   cmd?: string;
   link: boolean;
+  /** --storage efs|s3 with --mount / --bucket --prefix; default oci (assets baked in from the asset image). */
+  storage?: StorageOptions;
   /** false: the app-only Dockerfile for `mlpack assemble` (no asset stage, COPY or ENV); no pin needed. */
   assets?: boolean;
   /** Absolute path to write; undefined = return the text only. */
@@ -44,7 +47,9 @@ export interface DockerfileOptions {
 }
 
 export interface DockerfileResult extends RenderResult {
+  /** null with --storage efs|s3: nothing is copied from an asset image. */
   assetImage: AssetImageRef | null;
+  storage: { kind: "oci" | "efs" | "s3"; root: string; bucket: string | null; prefix: string | null };
   base: string;
   target: DockerfileTarget;
   lockDigest: string;
@@ -82,10 +87,17 @@ export async function generateDockerfile(
   const base = opts.base ?? DEFAULT_LAMBDA_BASE;
   const digest = lockDigest(opts.lock);
   const warnings: string[] = [];
+  const state = await readState(opts.projectDir);
+  const storageOpts = withExportDefaults(opts.storage ?? { storage: "oci" }, state, digest, warnings);
+  if (!withAssets && storageOpts.storage !== "oci") {
+    throw new UsageError(`--no-assets and --storage ${storageOpts.storage} exclude each other`, {
+      hint: "--no-assets writes the app image for `mlpack assemble`; --storage efs|s3 writes a whole function image whose assets live outside it. Pick one.",
+    });
+  }
   let assetImage: AssetImageRef | undefined;
-  if (withAssets) {
+  if (withAssets && storageOpts.storage === "oci") {
     const resolved = await resolveAssetImage({
-      state: await readState(opts.projectDir),
+      state,
       lockDigest: digest,
       ...(opts.assetImage !== undefined ? { flag: opts.assetImage } : {}),
       ...(opts.docker ? { docker: opts.docker } : {}),
@@ -105,9 +117,17 @@ export async function generateDockerfile(
       `${base} sets no LAMBDA_TASK_ROOT, so it is not an AWS Lambda base image: the code goes to /var/task, and CMD ["${opts.handler}"] needs Lambda's runtime interface client (for other bases use --target generic --cmd)`,
     );
   }
+  const taskRoot = opts.target === "lambda" ? (baseEnv?.LAMBDA_TASK_ROOT ?? LAMBDA_TASK_ROOT) : "/app";
+  const storage = planStorage(
+    opts.lock,
+    storageOpts,
+    taskRoot,
+    storageOpts.storage === "s3" ? await loadLoaderSource() : undefined,
+  );
+  if (storage) warnings.push(...storage.warnings);
   ctx.emit({
     type: "step",
-    message: `rendering the ${opts.target} Dockerfile${assetImage ? ` from ${assetImage.name}` : " without assets"}`,
+    message: `rendering the ${opts.target} Dockerfile${assetImage ? ` from ${assetImage.name}` : storage ? ` for assets on ${storage.kind}` : " without assets"}`,
   });
 
   const code = opts.copy.map((p) => projectPath(p, opts.projectDir, "--copy"));
@@ -126,6 +146,7 @@ export async function generateDockerfile(
       link: opts.link,
       version: opts.version,
       assets: withAssets,
+      ...(storage ? { storage } : {}),
       ...(assetImage ? { assetImage } : {}),
       ...(baseEnv?.LAMBDA_TASK_ROOT ? { taskRoot: baseEnv.LAMBDA_TASK_ROOT } : {}),
       ...(baseInfo ? { baseEntrypoint: asList(baseInfo.Config?.Entrypoint), baseCmd: asList(baseInfo.Config?.Cmd) } : {}),
@@ -155,6 +176,12 @@ export async function generateDockerfile(
     ...rendered,
     warnings: [...warnings, ...rendered.warnings],
     assetImage: assetImage ?? null,
+    storage: {
+      kind: storage?.kind ?? "oci",
+      root: rendered.assetRoot,
+      bucket: storage?.env.MLPACK_ASSETS_BUCKET ?? null,
+      prefix: storage?.kind === "s3" ? (storage.env.MLPACK_ASSETS_PREFIX ?? "") : null,
+    },
     base,
     target: opts.target,
     lockDigest: digest,
@@ -201,4 +228,25 @@ function projectPath(path: string, projectDir: string, flag: string): string {
 function asList(value: string | string[] | null | undefined): string[] {
   if (value === undefined || value === null) return [];
   return Array.isArray(value) ? value : [value];
+}
+
+/**
+ * --storage s3 without --bucket: the last `mlpack export --to s3://…` of this project (warning when it exported
+ * another lock than this one, whose files the loader would then not find).
+ */
+function withExportDefaults(
+  opts: StorageOptions,
+  state: Awaited<ReturnType<typeof readState>>,
+  digest: string,
+  warnings: string[],
+): StorageOptions {
+  if (opts.storage !== "s3" || opts.bucket) return opts;
+  const last = state.export;
+  if (last?.kind !== "s3") return opts;
+  if (last.lockDigest !== digest) {
+    warnings.push(
+      `the last export (s3://${last.bucket}/${last.prefix}) was of another mlpack.lock.json: run \`mlpack export\` again before deploying`,
+    );
+  }
+  return { ...opts, bucket: last.bucket, prefix: opts.prefix ?? last.prefix };
 }

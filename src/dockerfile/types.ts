@@ -1,3 +1,4 @@
+import type { StoragePlan } from "./storage.js";
 import type { DockerfileTarget } from "./template.js";
 import type { ViewPlan } from "./wrapper.js";
 
@@ -39,7 +40,7 @@ export interface RenderOptions {
   copy: readonly string[];
   link: boolean;
   version: string;
-  /** The asset image; required unless `assets` is false. */
+  /** The asset image; required unless `assets` is false or `storage` is given. */
   assetImage?: AssetImageRef;
   /**
    * false: the app-only Dockerfile `mlpack assemble` builds on (base, dependencies, code; no asset stage, no
@@ -51,6 +52,8 @@ export interface RenderOptions {
   /** The base image's ENTRYPOINT and CMD when it exists locally (the wrapper execs the entrypoint). */
   baseEntrypoint?: string[];
   baseCmd?: string[];
+  /** --storage efs|s3 (storage.ts): no asset stage or COPY; the ENV points under the storage's root. */
+  storage?: StoragePlan;
   /** Uncompressed size of the base image when it exists locally. */
   baseImageBytes?: number;
 }

@@ -99,11 +99,19 @@ export function wrapperRunInstruction(script: string): string {
   const headerEnd = all.findIndex((l) => !l.startsWith("#"));
   const header = headerEnd < 0 ? all : all.slice(0, headerEnd);
   const body = headerEnd < 0 ? [] : all.slice(headerEnd).filter((l) => l.trim() !== "" && !/^\s*#/.test(l));
-  const lines = [...header, ...body];
-  const dir = WRAPPER_PATH.slice(0, WRAPPER_PATH.lastIndexOf("/"));
+  return printfFileInstruction(WRAPPER_PATH, [...header, ...body], "0755");
+}
+
+/**
+ * `RUN mkdir -p DIR && printf '%s\\n' 'line' … > PATH && chmod MODE PATH`: a file written by the Dockerfile
+ * alone (nothing in the build context, legacy builder too), each line one single-quoted argument. `path` is
+ * mlpack's own (checked by the caller); the lines must hold no line break.
+ */
+export function printfFileInstruction(path: string, lines: readonly string[], mode: "0644" | "0755"): string {
+  const dir = path.slice(0, path.lastIndexOf("/")) || "/";
   return [
     `RUN mkdir -p ${dir} && printf '%s\\n' \\`,
     ...lines.map((l) => `    ${shellQuote(l)} \\`),
-    `    > ${WRAPPER_PATH} && chmod 0755 ${WRAPPER_PATH}`,
+    `    > ${path} && chmod ${mode} ${path}`,
   ].join("\n");
 }

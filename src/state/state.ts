@@ -18,9 +18,15 @@ const stateSchema = z.object({
       digest: z.string(),
     })
     .optional(),
+  export: z
+    .discriminatedUnion("kind", [
+      z.object({ kind: z.literal("s3"), bucket: z.string(), prefix: z.string(), lockDigest: z.string() }),
+      z.object({ kind: z.literal("dir"), path: z.string(), lockDigest: z.string() }),
+    ])
+    .optional(),
 });
 
-/** `.mlpack/state.json`: what the last bundle, load and push produced, so later commands can default to it. */
+/** `.mlpack/state.json`: what the last bundle, load, push and export produced, so later commands can default to it. */
 export type State = z.infer<typeof stateSchema>;
 
 export function statePath(projectDir: string): string {

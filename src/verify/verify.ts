@@ -1,4 +1,6 @@
+import { existsSync } from "node:fs";
 import type Docker from "dockerode";
+import { LABEL_ASSET_ROOT } from "../bundle/labels.js";
 import { UsageError } from "../errors.js";
 import type { RunContext } from "../events.js";
 import type { Lock } from "../lock/lock.js";
@@ -6,6 +8,7 @@ import { runToCompletion, type StoppedContainer } from "./container-run.js";
 import { type Finding, outputFindings, pathsOfOtherCauses, scanOutput } from "./diagnose.js";
 import { assetOf, checkAgainstLock, type LockCheck } from "./lock-check.js";
 import { parseEnvList } from "../docker/env-list.js";
+import { LABEL_STORAGE, parseMountFlag, planStorageRun } from "./storage-run.js";
 import { type ImageFacts, MANAGED_LABEL, planVerify, type VerifyPlanOptions } from "./plan.js";
 
 export interface VerifyOptions {
@@ -18,6 +21,11 @@ export interface VerifyOptions {
   lock?: Lock;
   /** Lambda's own maximum by default. */
   timeoutSec?: number;
+  /**
+   * `--mount DIR:/mnt/x` and `--s3-endpoint URL` for images whose assets are not baked in (`dockerfile
+   * --storage efs|s3`, told apart by their dev.mlpack.storage label); `env` is where the S3 credentials come from.
+   */
+  storage?: { mount?: string; s3Endpoint?: string; cwd: string; env: NodeJS.ProcessEnv };
   /** Extra mounts, env and network for scenarios that need them (export mounts, an S3 endpoint). */
   mounts?: VerifyPlanOptions["mounts"];
   env?: VerifyPlanOptions["env"];
@@ -45,6 +53,10 @@ export interface VerifyResult {
   outputTail: string;
   findings: Finding[];
   lock: { digest: string; sameAsImage: boolean | null; assetRoot: string } | null;
+  /** Where the assets came from when they are not in the image: "EFS export DIR at /mnt/models (read-only)", … */
+  storage: string | null;
+  /** "none" as on Lambda without a VPC route; "host" only to reach a loopback --s3-endpoint. */
+  network: string;
 }
 
 const LAMBDA_MAX_TIMEOUT_SEC = 900;
@@ -76,19 +88,46 @@ export async function verifyImage(
     labels: info.Config?.Labels ?? {},
     volumes: Object.keys(info.Config?.Volumes ?? {}),
   };
+  const imageStorage = facts.labels[LABEL_STORAGE];
+  const storage = planStorageRun({
+    imageStorage,
+    imageAssetRoot: facts.labels[LABEL_ASSET_ROOT],
+    ...(opts.storage?.mount !== undefined ? { mount: parseMountFlag(opts.storage.mount, opts.storage.cwd) } : {}),
+    ...(opts.storage?.s3Endpoint !== undefined ? { s3Endpoint: opts.storage.s3Endpoint } : {}),
+    env: opts.storage?.env ?? {},
+    warn: (message) => ctx.emit({ type: "warning", message }),
+  });
   const plan = planVerify(facts, {
     command: opts.command,
     uid: opts.uid,
     tmpSizeMb: opts.tmpSizeMb,
     ...(opts.labels ? { labels: opts.labels } : {}),
-    ...(opts.mounts ? { mounts: opts.mounts } : {}),
-    ...(opts.env ? { env: opts.env } : {}),
-    ...(opts.network ? { network: opts.network } : {}),
+    mounts: [
+      ...storage.mounts.map((m) => ({ Type: "bind" as const, Source: m.source, Target: m.target, ReadOnly: true })),
+      ...(opts.mounts ?? []),
+    ],
+    env: { ...storage.env, ...opts.env },
+    network: opts.network ?? storage.network,
   });
-  const lockCheck = opts.lock ? checkAgainstLock(opts.lock, facts.env, facts.labels) : undefined;
+  // The S3 loader downloads into /tmp, which is writable: the image has no writable views (render.ts).
+  const lock =
+    opts.lock && imageStorage === "s3"
+      ? { ...opts.lock, assets: opts.lock.assets.map((a) => ({ ...a, writable: false })) }
+      : opts.lock;
+  const lockCheck = lock ? checkAgainstLock(lock, facts.env, facts.labels) : undefined;
+  const mount = storage.mounts[0];
+  // Where an asset directory is looked up after the run: in the stopped container, on the host under the
+  // bind-mounted export, or nowhere (the S3 loader's /tmp went with the container).
+  const exists = (stopped: StoppedContainer) => async (path: string) => {
+    if (storage.ephemeralAssets) return true;
+    if (mount && (path === mount.target || path.startsWith(`${mount.target}/`))) {
+      return existsSync(mount.source + path.slice(mount.target.length));
+    }
+    return stopped.exists(path);
+  };
   ctx.emit({
     type: "step",
-    message: `running ${opts.image} read-only, without network, as uid ${opts.uid}: ${plan.display.join(" ").slice(0, 120)}`,
+    message: `running ${opts.image} read-only, ${storage.network === "host" ? "on the host network for the S3 endpoint" : "without network"}, as uid ${opts.uid}${storage.description ? `, assets from ${storage.description}` : ""}: ${plan.display.join(" ").slice(0, 120)}`,
   });
   const timeoutSec = opts.timeoutSec ?? LAMBDA_MAX_TIMEOUT_SEC;
   return runToCompletion(
@@ -115,7 +154,7 @@ export async function verifyImage(
           message: `the image declares VOLUME ${v.target}: Lambda has no volumes, so verify mounted it read-only with the image's content`,
         })),
         ...(lockCheck
-          ? await assetFindings(lockCheck, scan.paths, pathsOfOtherCauses(scan), stopped, severity)
+          ? await assetFindings(lockCheck, scan.paths, pathsOfOtherCauses(scan), exists(stopped), severity, !!mount)
           : []),
       ];
       if (failed && !findings.some((f) => f.severity === "error")) {
@@ -145,6 +184,8 @@ export async function verifyImage(
         lock: lockCheck
           ? { digest: lockCheck.lockDigest, sameAsImage: lockCheck.sameLock, assetRoot: lockCheck.assetRoot }
           : null,
+        storage: storage.description,
+        network: opts.network ?? storage.network,
       };
     },
   );
@@ -158,21 +199,24 @@ async function assetFindings(
   check: LockCheck,
   mentioned: readonly string[],
   otherCauses: ReadonlySet<string>,
-  stopped: StoppedContainer,
+  exists: (path: string) => Promise<boolean>,
   outputSeverity: Finding["severity"],
+  mounted: boolean,
 ): Promise<Finding[]> {
   const severity: Finding["severity"] = check.sameLock === false ? "warning" : "error";
   const findings: Finding[] = [...check.findings];
   const missingDirs = new Set<string>();
   for (const dir of check.assetDirs) {
-    if (await stopped.exists(dir.path)) continue;
+    if (await exists(dir.path)) continue;
     missingDirs.add(dir.path);
     findings.push({
       kind: "missing-asset",
       severity,
       asset: dir.asset,
       path: dir.path,
-      message: `${dir.path} is not in the image: the COPY --from=mlpack-assets line for asset ${dir.asset} is missing`,
+      message: mounted
+        ? `${dir.path} is not in the mounted export: run \`mlpack export --to\` that folder again (asset ${dir.asset})`
+        : `${dir.path} is not in the image: the COPY --from=mlpack-assets line for asset ${dir.asset} is missing`,
     });
   }
   const root = check.assetRoot === "/" ? "/" : `${check.assetRoot}/`;
@@ -184,7 +228,7 @@ async function assetFindings(
       ![...missingDirs].some((d) => p === d || p.startsWith(`${d}/`)),
   );
   for (const path of underRoot.slice(0, MAX_PATH_CHECKS)) {
-    if (await stopped.exists(path)) continue;
+    if (await exists(path)) continue;
     const asset = assetOf(path, check.assetDirs);
     findings.push({
       kind: "missing-path",

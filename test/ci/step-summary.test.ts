@@ -105,12 +105,13 @@ describe("stepSummaryMarkdown", () => {
   });
 
   it("dockerfile and verify: one line", () => {
-    const md = stepSummaryMarkdown("dockerfile", {
+    const data = {
       dockerfile: "FROM x\n",
       output: "/p/Dockerfile",
       target: "lambda",
       base: "public.ecr.aws/lambda/python:3.12",
       assetImage: { from: `r/a@${D("d")}`, pin: "registry-digest", name: "r/a:t", source: "push" },
+      storage: { kind: "oci", root: "/cache", bucket: null, prefix: null },
       lockDigest: D("f"),
       assetRoot: "/cache",
       env: { A: "1", B: "2" },
@@ -121,9 +122,19 @@ describe("stepSummaryMarkdown", () => {
       entrypoint: null,
       dockerignore: { path: "/p/.dockerignore", action: "created" },
       size: { assetBytes: 10, baseBytes: null, totalBytes: 10, limitBytes: 10 },
-    });
-    expect(md).toBe(
+    };
+    expect(stepSummaryMarkdown("dockerfile", data)).toBe(
       `### mlpack dockerfile\n\nWrote \`/p/Dockerfile\` (lambda) from \`r/a@${D("d")}\`: 1 asset COPY lines, 2 ENV variables, 10 B in total.\n`,
+    );
+    const efs = {
+      ...data,
+      assetImage: null,
+      storage: { kind: "efs", root: "/mnt/models", bucket: null, prefix: null },
+      copies: [],
+      assetRoot: "/mnt/models",
+    };
+    expect(stepSummaryMarkdown("dockerfile", efs)).toBe(
+      "### mlpack dockerfile\n\nWrote `/p/Dockerfile` (lambda) with the assets on efs at `/mnt/models`: 0 asset COPY lines, 2 ENV variables, 10 B in total.\n",
     );
     expect(stepSummaryMarkdown("verify", { image: "app:1", ok: true, argv: ["python3", "smoke.py"], findings: [] })).toContain(
       "`app:1` ran read-only",

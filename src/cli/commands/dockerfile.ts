@@ -3,6 +3,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type Docker from "dockerode";
 import { connectDocker } from "../../docker/client.js";
 import { type DockerfileTarget, generateDockerfile } from "../../dockerfile/index.js";
+import { DEFAULT_MOUNT, type Storage } from "../../dockerfile/storage.js";
 import { DockerUnavailableError, UsageError } from "../../errors.js";
 import { LOCK_FILE, readLock } from "../../lock/lock.js";
 import type { CommandContext } from "./index.js";
@@ -47,6 +48,19 @@ export async function runDockerfile(ctx: CommandContext): Promise<void> {
   const s = ctx.settings;
   const lock = await readLock(join(ctx.cwd, LOCK_FILE));
   const output = s.output ? await resolveOutput(ctx.cwd, s.output as string) : undefined;
+  const storage = s.storage as Storage;
+  // A storage flag for another --storage would do nothing: say so instead of ignoring it.
+  const stray =
+    storage !== "s3" && (s.bucket !== undefined || s.prefix !== undefined)
+      ? ["--bucket/--prefix", "s3"]
+      : storage !== "efs" && s.mount !== DEFAULT_MOUNT
+        ? ["--mount", "efs"]
+        : undefined;
+  if (stray) {
+    throw new UsageError(`${stray[0]} is for --storage ${stray[1]}, and this is --storage ${storage}`, {
+      hint: `Add --storage ${stray[1]}, or drop ${stray[0]} (from mlpack.json too).`,
+    });
+  }
   const docker = await optionalDocker(ctx.env);
   const result = await generateDockerfile(
     {
@@ -60,6 +74,12 @@ export async function runDockerfile(ctx: CommandContext): Promise<void> {
       copy: (s.copy as string[] | undefined) ?? [],
       ...(s.cmd ? { cmd: s.cmd as string } : {}),
       link: s.link === true,
+      storage: {
+        storage,
+        mount: s.mount as string,
+        ...(s.bucket ? { bucket: s.bucket as string } : {}),
+        ...(s.prefix !== undefined ? { prefix: s.prefix as string } : {}),
+      },
       assets: s.assets !== false,
       ...(output ? { output } : {}),
       version: ctx.version,
@@ -71,7 +91,7 @@ export async function runDockerfile(ctx: CommandContext): Promise<void> {
   if (output) {
     const from = result.assetImage ? ` from ${result.assetImage.from}` : " (no assets: for mlpack assemble)";
     ctx.out.info(
-      `wrote ${output}: ${result.copies.length} asset COPY lines${from}, ${Object.keys(result.env).length} ENV variables`,
+      `wrote ${output}: ${result.storage.kind === "oci" ? `${result.copies.length} asset COPY lines${from}` : `assets on ${result.storage.kind} at ${result.storage.root}`}, ${Object.keys(result.env).length} ENV variables`,
     );
     const ignore = result.dockerignore;
     if (ignore && ignore.action !== "unchanged") {
@@ -88,6 +108,7 @@ export async function runDockerfile(ctx: CommandContext): Promise<void> {
       target: result.target,
       base: result.base,
       assetImage: result.assetImage,
+      storage: result.storage,
       lockDigest: result.lockDigest,
       assetRoot: result.assetRoot,
       env: result.env,

@@ -74,6 +74,15 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: async (ctx) => (await import("./push.js")).runPush(ctx),
   },
   {
+    name: "export",
+    usage: "export",
+    summary: "copy the staged assets to S3 or a folder (an EFS mount), incrementally, with a manifest written last",
+    helpAfter:
+      "Examples:\n  mlpack export --to s3://my-models/prod\n  mlpack export --to /mnt/efs/models\n  mlpack export --to s3://bucket/p --endpoint http://127.0.0.1:4568",
+    lock: "existing",
+    run: async (ctx) => (await import("./export.js")).runExport(ctx),
+  },
+  {
     name: "dockerfile",
     usage: "dockerfile",
     summary: "write a Lambda Dockerfile that copies the assets from the asset image and sets their ENV",

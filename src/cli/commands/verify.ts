@@ -26,6 +26,12 @@ export async function runVerify(ctx: CommandContext): Promise<void> {
       uid: ctx.settings.uid as number,
       tmpSizeMb: ctx.settings.tmpSize as number,
       timeoutSec: ctx.settings.timeout as number,
+      storage: {
+        ...(ctx.settings.mount ? { mount: ctx.settings.mount as string } : {}),
+        ...(ctx.settings.s3Endpoint ? { s3Endpoint: ctx.settings.s3Endpoint as string } : {}),
+        cwd: ctx.cwd,
+        env: ctx.env,
+      },
       ...(lock ? { lock } : {}),
     },
     { emit: ctx.out.emit, signal: ctx.signal },
@@ -51,7 +57,9 @@ export async function runVerify(ctx: CommandContext): Promise<void> {
 function describe(result: VerifyResult): string {
   const what =
     result.commandSource === "handler" ? `import of handler ${result.handler}` : result.command.join(" ");
-  return `${result.image} as uid ${result.user}, read-only root, no network, /tmp ${result.tmpSizeMb} MB: ${what}`;
+  const network = result.network === "host" ? "host network for the S3 endpoint" : "no network";
+  const assets = result.storage ? `, assets from ${result.storage}` : "";
+  return `${result.image} as uid ${result.user}, read-only root, ${network}, /tmp ${result.tmpSizeMb} MB${assets}: ${what}`;
 }
 
 function bullet(f: Finding): string {

@@ -16,7 +16,15 @@ export const dockerfileData = z.strictObject({
       lockDigest: z.string().optional(),
     })
     .nullable()
-    .describe("the asset image; null with --no-assets"),
+    .describe("the asset image; null with --no-assets or --storage efs|s3"),
+  storage: z
+    .strictObject({
+      kind: z.enum(["oci", "efs", "s3"]),
+      root: z.string().describe("where the assets are at run time (the ENV block points under it)"),
+      bucket: z.string().nullable().describe("s3: the export's bucket, else null"),
+      prefix: z.string().nullable().describe("s3: the export's key prefix, else null"),
+    })
+    .describe("--storage: baked into the image (oci), an EFS mount, or S3 loaded into /tmp at cold start"),
   lockDigest: digest,
   assetRoot: z.string(),
   env: stringMap.describe("the ENV block"),

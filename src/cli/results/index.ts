@@ -5,6 +5,7 @@ import { catalogData, catalogResult } from "./catalog.js";
 import type { errorDocument } from "./common.js";
 import { discoverData, discoverResult } from "./discover.js";
 import { dockerfileData, dockerfileResult } from "./dockerfile.js";
+import { exportData, exportResult } from "./export.js";
 import { initData, initResult } from "./init.js";
 import { pushData, pushResult } from "./push.js";
 import { verifyData, verifyResult } from "./verify.js";
@@ -22,7 +23,8 @@ export type ResultCommand =
   | "init"
   | "assemble"
   | "verify-static"
-  | "catalog";
+  | "catalog"
+  | "export";
 
 /** Per command: the fields it passes to `Output.result` (`data`) and the whole `--json` document. */
 export const RESULT_SCHEMAS: Record<ResultCommand, { data: z.ZodObject; document: z.ZodObject }> = {
@@ -35,6 +37,7 @@ export const RESULT_SCHEMAS: Record<ResultCommand, { data: z.ZodObject; document
   assemble: { data: assembleData, document: assembleResult },
   "verify-static": { data: verifyStaticData, document: verifyStaticResult },
   catalog: { data: catalogData, document: catalogResult },
+  export: { data: exportData, document: exportResult },
 };
 
 export function isResultCommand(command: string): command is ResultCommand {
@@ -47,6 +50,7 @@ export type PushData = z.infer<typeof pushData>;
 export type DockerfileData = z.infer<typeof dockerfileData>;
 export type VerifyData = z.infer<typeof verifyData>;
 export type InitData = z.infer<typeof initData>;
+export type ExportData = z.infer<typeof exportData>;
 export type AssembleData = z.infer<typeof assembleData>;
 export type VerifyStaticData = z.infer<typeof verifyStaticData>;
 export type CatalogData = z.infer<typeof catalogData>;
