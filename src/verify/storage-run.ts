@@ -4,7 +4,7 @@ import { UsageError } from "../errors.js";
 import { checkMountPath } from "../dockerfile/storage.js";
 export { LABEL_STORAGE } from "../dockerfile/storage.js";
 import { MANIFEST_FILE } from "../export/manifest.js";
-import { parseEndpoint } from "../export/s3-client.js";
+import { parseEndpoint } from "../export/endpoint.js";
 
 /** How verify runs an image whose assets are not baked in: an export bind-mounted, or an S3 endpoint. */
 export interface StorageRun {

@@ -3,7 +3,7 @@ import { objectKey, parseDestination } from "../../src/export/destination.js";
 import { exportPath, type Manifest, parseManifest, serializeManifest } from "../../src/export/manifest.js";
 import { decideDirFile, decideS3, headMatches, partSizeFor, stalePaths } from "../../src/export/plan.js";
 import type { SourceFile } from "../../src/export/source.js";
-import { parseEndpoint } from "../../src/export/s3-client.js";
+import { parseEndpoint } from "../../src/export/endpoint.js";
 import { pool } from "../../src/util/pool.js";
 
 const file = (over: Partial<SourceFile> = {}): SourceFile => ({
