@@ -91,6 +91,10 @@ export const ERROR_CODES = {
     exitCode: 2,
     meaning: "`export --to DIR`: a folder the export did not write is where it must write (move it, or --prune)",
   },
+  E_PRUNE_FOREIGN: {
+    exitCode: 2,
+    meaning: "`export --to DIR --prune` on a non-empty folder no mlpack export wrote (no mlpack-assets.json): it would delete all of it",
+  },
   // 3, 4, 5, 130
   E_DOCKER_UNAVAILABLE: { exitCode: 3, meaning: "the Docker engine cannot be reached" },
   E_MODEL_COMMAND: { exitCode: 4, meaning: "the model command failed, timed out or could not start" },

@@ -429,7 +429,6 @@ export const SETTINGS: Record<SectionName, readonly SettingSpec[]> = {
       kind: "choice",
       choices: ["linux/amd64", "linux/arm64"],
     },
-    { key: "region", flags: "--region <region>", description: "AWS region (ECR)", kind: "string" },
     { key: "profile", flags: "--profile <profile>", description: "AWS profile (ECR)", kind: "string" },
     {
       key: "concurrency",

@@ -49,7 +49,7 @@ export function objectKey(prefix: string, path: string): string {
   return prefix === "" ? path : `${prefix}/${path}`;
 }
 
-/** Where a reader finds the export's manifest. */
+/** The destination as the user wrote it: `s3://bucket/prefix` or the folder. */
 export function describeDestination(dest: ExportDestination): string {
   return dest.kind === "s3" ? dest.url : dest.path;
 }

@@ -64,12 +64,23 @@ export async function exportToDir(opts: DirExportOptions, ctx: RunContext): Prom
   const oldText = await readFile(manifestPath, "utf8").catch(() => undefined);
   const previous = oldText === undefined ? undefined : parseManifest(oldText);
   const prevPaths = new Set((previous?.files ?? []).map((e) => e.path));
+  if (opts.prune && previous === undefined && readdirSync(root).length > 0) {
+    // --prune deletes what the export did not write; in a folder no export wrote that is everything in it.
+    throw new UsageError(`--prune: ${root} holds files and no ${MANIFEST_FILE}, so no mlpack export wrote it`, {
+      code: "E_PRUNE_FOREIGN",
+      hint: `Export once without --prune (files of other exports are kept), or point --to at an empty folder or one mlpack exported to.`,
+    });
+  }
 
   // What is there now: the assets' own subtrees, or with --prune everything under the folder.
   const existing = new Map<string, LocalEntry>();
   const leftovers: string[] = [];
   const skippedNames: string[] = [];
-  const walkRoots = opts.prune ? [""] : [...new Set(opts.manifest.assets.map((a) => a.target))];
+  // Without --prune the walk covers this export's asset folders and those of the previous one, so the files of an
+  // asset the lock no longer has are found and removed (they are ours: the old manifest lists them).
+  const walkRoots = opts.prune
+    ? [""]
+    : [...new Set([...opts.manifest.assets, ...(previous?.assets ?? [])].map((a) => a.target))];
   for (const rel of walkRoots) walkExisting(root, rel, existing, leftovers, skippedNames);
   for (const name of skippedNames) ctx.emit({ type: "warning", message: `${escapeName(name)} in ${root} has a name that is not UTF-8; left in place` });
 
@@ -83,7 +94,7 @@ export async function exportToDir(opts: DirExportOptions, ctx: RunContext): Prom
   for (const path of [...opts.tree.files.map((f) => f.path), ...opts.tree.links.map((l) => l.path)]) {
     const found = existing.get(path);
     if (found?.type !== "dir") continue;
-    const foreign = [...existing.keys()].some((p) => (p === path || p.startsWith(`${path}/`)) && !prevPaths.has(p));
+    const foreign = [...existing.keys()].some((p) => !prevPaths.has(p) && (p === path || p.startsWith(`${path}/`)));
     if (foreign && !opts.prune) {
       const kind = opts.tree.files.some((f) => f.path === path) ? "file" : "symlink";
       throw new UsageError(`${join(root, path)} is a folder the export did not write, where it must write a ${kind}`, {

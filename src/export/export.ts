@@ -10,8 +10,6 @@ import { type ExportDestination, objectKey, parseDestination } from "./destinati
 import { exportToDir } from "./dir-sink.js";
 import { HashCache } from "./hash-cache.js";
 import { exportPath, MANIFEST_FILE, MANIFEST_KIND, type Manifest, type ManifestEntry } from "./manifest.js";
-import { createS3Client } from "./s3-client.js";
-import { exportToS3 } from "./s3-sink.js";
 import type { SinkResult } from "./sink.js";
 import { readSource, type SourceTree } from "./source.js";
 
@@ -105,6 +103,8 @@ export async function exportAssets(opts: ExportOptions, ctx: RunContext): Promis
   } else {
     await cache.save();
     ctx.emit({ type: "step", message: `exporting ${opts.lock.assets.length} assets to ${dest.url}` });
+    // The AWS SDK is large: loaded only for an S3 export (a folder or EFS export never needs it).
+    const [{ createS3Client }, { exportToS3 }] = await Promise.all([import("./s3-client.js"), import("./s3-sink.js")]);
     const client =
       opts.s3Client ??
       createS3Client({

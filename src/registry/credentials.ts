@@ -49,7 +49,8 @@ export function registryCredentials(options: RegistryCredentialsOptions): Regist
       return dockerCredentials(host, { env: options.env });
     },
     close: () => {
-      for (const s of sessions.values()) void s.then((x) => x.close());
+      // A session that never started already failed the command; closing it has nothing to add.
+      for (const s of sessions.values()) void s.then((x) => x.close()).catch(() => undefined);
     },
   };
 }

@@ -120,6 +120,33 @@ describe("export to a folder (an EFS mount)", () => {
     expect((await readdir(efs)).sort()).toEqual(["huggingface", "mlpack-assets.json", "nltk_data"]);
   });
 
+  it("removes the files of an asset the lock no longer has, without --prune", async () => {
+    const project = await stagedProject();
+    const efs = await tempDir();
+    await writeFile(join(efs, "user-notes.txt"), "not ours");
+    await exportAssets(options(project.dir, project.lock, efs), { emit: () => {} });
+    const assets = standardAssets();
+    delete (assets as Record<string, unknown>).nltk;
+    const lock = await stage(project.dir, assets);
+    const result = await exportAssets(options(project.dir, lock, efs), { emit: () => {} });
+    expect(result.deleted).toEqual(expect.arrayContaining(["nltk_data/corpora/stopwords/english", "nltk_data/tokenizers/punkt/README"]));
+    expect((await readdir(efs)).sort()).toEqual(["huggingface", "mlpack-assets.json", "user-notes.txt"]);
+  });
+
+  it("refuses --prune on a non-empty folder no export wrote, and deletes nothing", async () => {
+    const project = await stagedProject();
+    const efs = await tempDir();
+    await writeFile(join(efs, "holiday.jpg"), "a user's file");
+    await expect(exportAssets(options(project.dir, project.lock, efs, { prune: true }), { emit: () => {} })).rejects.toMatchObject({
+      code: "E_PRUNE_FOREIGN",
+      message: expect.stringContaining("holds files and no mlpack-assets.json"),
+    });
+    expect(await readdir(efs)).toEqual(["holiday.jpg"]);
+    // An empty folder is fine.
+    const empty = await tempDir();
+    await expect(exportAssets(options(project.dir, project.lock, empty, { prune: true }), { emit: () => {} })).resolves.toBeDefined();
+  });
+
   it("refuses to replace a folder it did not write, and --prune on the project", async () => {
     const project = await stagedProject();
     const efs = await tempDir();

@@ -28,21 +28,8 @@ export async function runAssemble(ctx: CommandContext): Promise<void> {
     });
   }
   const concurrency = s.concurrency as number;
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new UsageError(`--concurrency must be a whole number ≥ 1, got ${concurrency}`);
-  }
-  const credentials = registryCredentials({
-    env: ctx.env,
-    ...(s.profile ? { profile: s.profile as string } : {}),
-    ...(s.region
-      ? {
-          makeSession: async () => {
-            const { EcrSession } = await import("../../registry/ecr.js");
-            return new EcrSession({ region: s.region as string, ...(s.profile ? { profile: s.profile as string } : {}) });
-          },
-        }
-      : {}),
-  });
+  // Each ECR host names its region (<account>.dkr.ecr.<region>.amazonaws.com): a session per region it names.
+  const credentials = registryCredentials({ env: ctx.env, ...(s.profile ? { profile: s.profile as string } : {}) });
   const layout = resolve(ctx.cwd, ctx.section("bundle").layout as string);
   try {
     const result = await assemble({

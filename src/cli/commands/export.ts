@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { exportAssets, type ExportResult } from "../../export/index.js";
+import { describeDestination, exportAssets, type ExportResult } from "../../export/index.js";
 import { UsageError } from "../../errors.js";
 import { LOCK_FILE, readLock } from "../../lock/lock.js";
 import { updateState } from "../../state/state.js";
@@ -39,7 +39,7 @@ export async function runExport(ctx: CommandContext): Promise<void> {
         : { kind: "dir", path: dest.path, lockDigest: result.lockDigest },
   });
   ctx.out.info(
-    `exported to ${dest.kind === "s3" ? dest.url : dest.path}: wrote ${formatBytes(result.written.bytes)} in ${result.written.files} files, skipped ${formatBytes(result.skipped.bytes)} in ${result.skipped.files} files already there${result.deleted.length > 0 ? `, deleted ${result.deleted.length} stale` : ""}`,
+    `exported to ${describeDestination(dest)}: wrote ${formatBytes(result.written.bytes)} in ${result.written.files} files, skipped ${formatBytes(result.skipped.bytes)} in ${result.skipped.files} files already there${result.deleted.length > 0 ? `, deleted ${result.deleted.length} stale` : ""}`,
   );
   ctx.out.result(
     "export",

@@ -1,10 +1,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { connectDocker } from "../../docker/client.js";
 import { CheckFailedError, UsageError } from "../../errors.js";
 import { LOCK_FILE, readLock } from "../../lock/lock.js";
 import type { Finding, VerifyResult } from "../../verify/index.js";
-import { verifyImage } from "../../verify/index.js";
 import type { CommandContext } from "./index.js";
 
 export async function runVerify(ctx: CommandContext): Promise<void> {
@@ -17,6 +15,8 @@ export async function runVerify(ctx: CommandContext): Promise<void> {
   }
   const lockPath = join(ctx.cwd, LOCK_FILE);
   const lock = existsSync(lockPath) ? await readLock(lockPath) : undefined;
+  // Loaded after the --static branch: a static check reads registries and layouts, never the engine.
+  const [{ connectDocker }, { verifyImage }] = await Promise.all([import("../../docker/client.js"), import("../../verify/index.js")]);
   const docker = await connectDocker({ env: ctx.env });
   const result = await verifyImage(
     docker,
