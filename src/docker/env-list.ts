@@ -8,3 +8,9 @@ export function parseEnvList(list: readonly string[]): Record<string, string> {
   }
   return env;
 }
+
+/** A setting that may be one value or a list (`--env A=1 --env B=2`, or one from mlpack.json): always a list. */
+export function asList(value: string | readonly string[] | null | undefined): string[] {
+  if (value === undefined || value === null) return [];
+  return typeof value === "string" ? [value] : [...value];
+}

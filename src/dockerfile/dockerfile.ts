@@ -6,7 +6,7 @@ import type { RunContext } from "../events.js";
 import type { Lock } from "../lock/lock.js";
 import { lockDigest } from "../lock/lock-digest.js";
 import { readState } from "../state/state.js";
-import { parseEnvList } from "../docker/env-list.js";
+import { asList, parseEnvList } from "../docker/env-list.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { fsError } from "../util/fs-errors.js";
 import { inspectOrUndefined, resolveAssetImage } from "./asset-image.js";
@@ -225,10 +225,6 @@ function projectPath(path: string, projectDir: string, flag: string): string {
   return rel.split(sep).join("/");
 }
 
-function asList(value: string | string[] | null | undefined): string[] {
-  if (value === undefined || value === null) return [];
-  return Array.isArray(value) ? value : [value];
-}
 
 /**
  * --storage s3 without --bucket: the last `mlpack export --to s3://…` of this project (warning when it exported

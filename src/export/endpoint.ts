@@ -24,10 +24,15 @@ export function parseEndpoint(raw: string, flag = "--endpoint"): URL {
       hint: "The bucket and prefix go in --to s3://BUCKET/PREFIX.",
     });
   }
-  if (url.protocol === "http:" && !LOOPBACK.has(url.hostname)) {
+  if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) {
     throw new UsageError(`${flag} ${raw}: plain http is only allowed on loopback (127.0.0.1, ::1, localhost)`, {
       hint: "Use https:// for a remote S3-compatible server.",
     });
   }
   return url;
+}
+
+/** Literal loopback host names only (never resolved through DNS). */
+export function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK.has(hostname);
 }

@@ -4,7 +4,7 @@ import { UsageError } from "../errors.js";
 import { checkMountPath } from "../dockerfile/storage.js";
 export { LABEL_STORAGE } from "../dockerfile/storage.js";
 import { MANIFEST_FILE } from "../export/manifest.js";
-import { parseEndpoint } from "../export/endpoint.js";
+import { isLoopbackHost, parseEndpoint } from "../export/endpoint.js";
 
 /** How verify runs an image whose assets are not baked in: an export bind-mounted, or an S3 endpoint. */
 export interface StorageRun {
@@ -85,7 +85,7 @@ export function planStorageRun(opts: {
   }
   if (opts.s3Endpoint) {
     const url = parseEndpoint(opts.s3Endpoint, "--s3-endpoint");
-    if (!["127.0.0.1", "localhost", "[::1]", "::1"].includes(url.hostname)) {
+    if (!isLoopbackHost(url.hostname)) {
       throw new UsageError(`--s3-endpoint ${opts.s3Endpoint} must be on loopback (127.0.0.1, ::1, localhost)`, {
         hint: "verify gives the container the host's network only to reach a local S3 server; it never talks to AWS.",
       });

@@ -7,7 +7,7 @@ import type { Lock } from "../lock/lock.js";
 import { runToCompletion, type StoppedContainer } from "./container-run.js";
 import { type Finding, outputFindings, pathsOfOtherCauses, scanOutput } from "./diagnose.js";
 import { assetOf, checkAgainstLock, type LockCheck } from "./lock-check.js";
-import { parseEnvList } from "../docker/env-list.js";
+import { asList, parseEnvList } from "../docker/env-list.js";
 import { LABEL_STORAGE, parseMountFlag, planStorageRun } from "./storage-run.js";
 import { type ImageFacts, MANAGED_LABEL, planVerify, type VerifyPlanOptions } from "./plan.js";
 
@@ -97,6 +97,7 @@ export async function verifyImage(
     env: opts.storage?.env ?? {},
     warn: (message) => ctx.emit({ type: "warning", message }),
   });
+  const network = opts.network ?? storage.network;
   const plan = planVerify(facts, {
     command: opts.command,
     uid: opts.uid,
@@ -107,7 +108,7 @@ export async function verifyImage(
       ...(opts.mounts ?? []),
     ],
     env: { ...storage.env, ...opts.env },
-    network: opts.network ?? storage.network,
+    network,
   });
   // The S3 loader downloads into /tmp, which is writable: the image has no writable views (render.ts).
   const lock =
@@ -127,7 +128,7 @@ export async function verifyImage(
   };
   ctx.emit({
     type: "step",
-    message: `running ${opts.image} read-only, ${storage.network === "host" ? "on the host network for the S3 endpoint" : "without network"}, as uid ${opts.uid}${storage.description ? `, assets from ${storage.description}` : ""}: ${plan.display.join(" ").slice(0, 120)}`,
+    message: `running ${opts.image} read-only, ${network !== "host" ? "without network" : storage.network === "host" ? "on the host network for the S3 endpoint" : "on the host network"}, as uid ${opts.uid}${storage.description ? `, assets from ${storage.description}` : ""}: ${plan.display.join(" ").slice(0, 120)}`,
   });
   const timeoutSec = opts.timeoutSec ?? LAMBDA_MAX_TIMEOUT_SEC;
   return runToCompletion(
@@ -185,7 +186,7 @@ export async function verifyImage(
           ? { digest: lockCheck.lockDigest, sameAsImage: lockCheck.sameLock, assetRoot: lockCheck.assetRoot }
           : null,
         storage: storage.description,
-        network: opts.network ?? storage.network,
+        network,
       };
     },
   );
@@ -261,7 +262,3 @@ function suggestWritable(findings: Finding[], check: LockCheck, lock: Lock): voi
   }
 }
 
-function asList(value: string | string[] | null | undefined): string[] {
-  if (value === undefined || value === null) return [];
-  return Array.isArray(value) ? value : [value];
-}
