@@ -12,6 +12,9 @@ import { copyTree, listTree, measureTree } from "./copy-tree.js";
 import { OutputTail } from "./output-tail.js";
 import { modelCommandFailed, type Runner, type RunRequest, type RunSession } from "./runner.js";
 
+/** After the final SIGKILL, how long to wait for the group's processes to be gone (zombies of a parent that never
+ * reaps them count as alive to kill(2), hence the cap). */
+const GROUP_GONE_MS = 500;
 /** After SIGTERM, how long the command's process group gets before SIGKILL. */
 const KILL_GRACE_MS = 1000;
 /** After the command exits, how long its output may keep draining (a background child can hold the pipes). */
@@ -144,6 +147,9 @@ async function runInGroup(file: string, args: string[], opts: GroupOptions, ctx:
   await waitAtMost(output, DRAIN_MS);
   killGroup(child, "SIGKILL");
   clearTimeout(forceTimer);
+  // SIGKILL is delivered asynchronously: wait (briefly) until the group is gone, so nothing writes into the home
+  // while it is staged.
+  await groupGone(child, GROUP_GONE_MS);
   child.stdout?.destroy();
   child.stderr?.destroy();
 
@@ -161,6 +167,21 @@ async function runInGroup(file: string, args: string[], opts: GroupOptions, ctx:
   if (exit.code !== 0) {
     const why = exit.code === null ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
     throw modelCommandFailed(why, exit.code, tail);
+  }
+}
+
+/** Polls until no process of the child's group is left (kill(-pgid, 0) fails with ESRCH), at most `ms`. */
+async function groupGone(child: ChildProcess, ms: number): Promise<void> {
+  if (child.pid === undefined) return;
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      process.kill(-child.pid, 0);
+    } catch {
+      return;
+    }
+    if (Date.now() >= deadline) return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
 
