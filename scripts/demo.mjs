@@ -219,7 +219,7 @@ if (base) {
 const lock = JSON.parse(readFileSync(join(project, "mlpack.lock.json"), "utf8"));
 process.stdout.write("\n== summary\n");
 for (const a of lock.assets) {
-  process.stdout.write(`  ${a.id.padEnd(12)} ${a.source.padEnd(22)} → ${lock.assetRoot}/${a.target}  (${a.files} files, ${a.bytes} bytes)\n`);
+  process.stdout.write(`  ${a.id.padEnd(12)} ${a.source.padEnd(22)} → ${lock.assetRoot}/${a.target}  (${a.files} ${a.files === 1 ? "file" : "files"}, ${a.bytes} bytes)\n`);
 }
 process.stdout.write(`  skipped: ${lock.skipped.map((s) => s.path).join(", ")}\n`);
 process.stdout.write(`  asset image: ${bundled.digest} (${bundled.layers.length} layers)\n`);
