@@ -70,7 +70,7 @@ function discover(d: DiscoverData): string {
     lines.push("", "New folders no library claims (not packaged):");
     for (const u of d.unclassified)
       lines.push(
-        `- ${code(u.path)}: ${u.files} files, ${formatBytes(u.bytes)}${u.include === null ? "" : `; add with ${code(includeArgument(u.include))}`}`,
+        `- ${code(u.path)}: ${u.files} ${u.files === 1 ? "file" : "files"}, ${formatBytes(u.bytes)}${u.include === null ? "" : `; add with ${code(includeArgument(u.include))}`}`,
       );
   }
   if (d.secrets.length > 0) lines.push("", `Secrets never packaged: ${d.secrets.map(code).join(", ")}`);

@@ -44,7 +44,7 @@ describe("stepSummaryMarkdown", () => {
     expect(md).toMatch(/^### mlpack discover\n/);
     expect(md).toContain("| `nltk` | nltk | `/cache/nltk` | 2 | 21 B | 21 |");
     expect(md).toContain("| `torch` | torch | `/cache/torch` | 2 | 64.0 KiB | 65536 |");
-    expect(md).toContain("- `/root/.odd|dir`: 1 files, 2.0 MiB; add with `--include '~/.odd|dir'`");
+    expect(md).toContain("- `/root/.odd|dir`: 1 file, 2.0 MiB; add with `--include '~/.odd|dir'`");
     expect(md).toContain("`/root/.cache/huggingface/token`");
     expect(md).toContain("Wrote `mlpack.lock.json`.");
   });
