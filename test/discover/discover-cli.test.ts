@@ -3,7 +3,7 @@ import { cp, lstat, readFile, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import { CLI_BIN, runCli } from "../support/cli.js";
-import { dockerClient } from "../support/docker.js";
+import { managedContainers } from "../support/docker.js";
 import { testEnv } from "../support/env.js";
 import { useTempProject } from "../support/project.js";
 import { describeReal } from "../support/real.js";
@@ -22,16 +22,6 @@ async function fixtureProject() {
  * mlpack containers created by this test: other test files run in parallel and create their own, so each test
  * passes a unique marker with --env and looks only for containers carrying it.
  */
-async function managedContainers(marker: string): Promise<string[]> {
-  const docker = dockerClient();
-  const list = await docker.listContainers({ all: true, filters: { label: ["dev.mlpack.managed=true"] } });
-  const ours: string[] = [];
-  for (const c of list) {
-    const info = await docker.getContainer(c.Id).inspect().catch(() => undefined);
-    if (info?.Config.Env?.includes(`MLPACK_TEST_MARKER=${marker}`)) ours.push(c.Id);
-  }
-  return ours;
-}
 
 const newMarker = () => `m${Date.now()}${Math.random().toString(16).slice(2)}`;
 

@@ -4,22 +4,12 @@ import { join } from "node:path";
 import { expect, it } from "vitest";
 import { digestTree } from "../../src/lock/tree-digest.js";
 import { runCli } from "../support/cli.js";
-import { dockerClient } from "../support/docker.js";
+import { dockerClient, managedContainers } from "../support/docker.js";
 import { testEnv } from "../support/env.js";
 import { useTempProject } from "../support/project.js";
 import { describeReal } from "../support/real.js";
 
 /** Containers created by one test run: each passes a unique marker with --env and looks only for it. */
-async function managedContainers(marker: string): Promise<string[]> {
-  const docker = dockerClient();
-  const list = await docker.listContainers({ all: true, filters: { label: ["dev.mlpack.managed=true"] } });
-  const ours: string[] = [];
-  for (const c of list) {
-    const info = await docker.getContainer(c.Id).inspect().catch(() => undefined);
-    if (info?.Config.Env?.includes(`MLPACK_TEST_MARKER=${marker}`)) ours.push(c.Id);
-  }
-  return ours;
-}
 const newMarker = () => `runners-${Date.now()}${Math.random().toString(16).slice(2)}`;
 
 /** discover with the busybox image, no network, a marker; `args` go before `--`. */

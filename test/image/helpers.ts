@@ -13,7 +13,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ImageAsset } from "../../src/image/build-image.js";
+import type { BuildImageOptions, ImageAsset } from "../../src/image/build-image.js";
 import { layerEntries } from "../../src/image/layer-entries.js";
 import { newTally, TreeView } from "../../src/image/tree-walk.js";
 
@@ -160,4 +160,23 @@ export function walkedLayer(dir: string, target = "h", assetRoot = "/cache", par
   const plan = { titles: [target], parts: [{ assetId: "h", include: part?.include ?? null, exclude: part?.exclude ?? [] }], bytes: 0 };
   const entries = [...layerEntries(plan, new Map([["h", { id: "h", target, tally, view }]]), assetRoot)];
   return { entries, tally, view };
+}
+
+/** Options for building one single-layer asset `id` from `dir` into `layoutDir`; `extra` overrides any field. */
+export function singleAssetOptions(
+  dir: string,
+  layoutDir: string,
+  extra: Partial<BuildImageOptions> & { id?: string } = {},
+): BuildImageOptions {
+  const { id = "x", ...rest } = extra;
+  return {
+    assets: [{ id, target: id, dir, layering: "single" }],
+    assetRoot: "/cache",
+    compression: "auto",
+    platform: "linux/amd64",
+    sourceDateEpoch: 0,
+    labels: {},
+    layoutDir,
+    ...rest,
+  };
 }

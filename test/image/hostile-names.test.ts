@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildImage, type BuildImageOptions } from "../../src/image/build-image.js";
 import { type TarEntry, tarStream } from "../../src/image/tar-entries.js";
-import { tempDir } from "./helpers.js";
+import { tempDir, singleAssetOptions } from "./helpers.js";
 
 const tmp = tempDir("mlpack-hostile-names-");
 afterAll(() => tmp.cleanup());
@@ -15,16 +15,7 @@ const NFD = "cafe\u0301.txt";
 const NAMES = ["line\nbreak.txt", "tab\there", "back\\slash", NFC, NFD, "sp ace", "😀-emoji", `${"ü".repeat(60)}.bin`];
 
 function options(dir: string, layoutDir: string): BuildImageOptions {
-  return {
-    assets: [{ id: "x", target: "x", dir, layering: "single" }],
-    assetRoot: "/cache",
-    compression: "auto",
-    platform: "linux/amd64",
-    sourceDateEpoch: 0,
-    labels: {},
-    layoutDir,
-    tag: "names",
-  };
+  return singleAssetOptions(dir, layoutDir, { tag: "names" });
 }
 
 /** name bytes (hex) → content, for every file below `dir` (names read as bytes: nothing decoded). */

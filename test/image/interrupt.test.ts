@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InterruptedError } from "../../src/errors.js";
 import { type BuildImageOptions, buildImage } from "../../src/image/build-image.js";
 import { openLayout } from "../../src/image/layout-reader.js";
-import { stageFixture, tempDir } from "./helpers.js";
+import { stageFixture, tempDir, singleAssetOptions } from "./helpers.js";
 
 const tmp = tempDir("mlpack-interrupt-");
 afterAll(() => tmp.cleanup());
@@ -21,16 +21,7 @@ beforeAll(() => {
 });
 
 function options(layoutDir: string, dir: string): BuildImageOptions {
-  return {
-    assets: [{ id: "big", target: "big", dir, layering: "single" }],
-    assetRoot: "/cache",
-    compression: "stored",
-    platform: "linux/amd64",
-    sourceDateEpoch: 0,
-    labels: {},
-    layoutDir,
-    workers: 0,
-  };
+  return singleAssetOptions(dir, layoutDir, { id: "big", compression: "stored", workers: 0 });
 }
 
 async function abortMidLayer(layoutDir: string): Promise<unknown> {

@@ -5,23 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BuildImageOptions, buildImage } from "../../src/image/build-image.js";
 import { openLayout } from "../../src/image/layout-reader.js";
 import { isCi } from "../support/env.js";
-import { pseudoRandom, tempDir, treeRecords } from "./helpers.js";
+import { pseudoRandom, tempDir, treeRecords, singleAssetOptions } from "./helpers.js";
 
 const tmp = tempDir("mlpack-layout-safety-");
 afterAll(() => tmp.cleanup());
 
 function options(dir: string, layoutDir: string, extra: Partial<BuildImageOptions> = {}): BuildImageOptions {
-  return {
-    assets: [{ id: "x", target: "x", dir, layering: "single" }],
-    assetRoot: "/cache",
-    compression: "auto",
-    platform: "linux/amd64",
-    sourceDateEpoch: 0,
-    labels: {},
-    layoutDir,
-    tag: "assets",
-    ...extra,
-  };
+  return singleAssetOptions(dir, layoutDir, { tag: "assets", ...extra });
 }
 
 function stage(dir: string, seed: number, extraBytes = 0): string {

@@ -8,23 +8,14 @@ import { type BuildImageOptions, buildImage } from "../../src/image/build-image.
 import type { Lock } from "../../src/lock/lock.js";
 import { readStageStamp, writeStageStamp } from "../../src/lock/stage-stamp.js";
 import { digestTree } from "../../src/lock/tree-digest.js";
-import { pseudoRandom, tempDir } from "./helpers.js";
+import { pseudoRandom, tempDir, singleAssetOptions } from "./helpers.js";
 
 const tmp = tempDir("mlpack-source-changes-");
 afterAll(() => tmp.cleanup());
 const blobs = (layout: string) => readdirSync(join(layout, "blobs", "sha256")).sort();
 
 function options(dir: string, layoutDir: string, emit?: (e: MlpackEvent) => void): BuildImageOptions {
-  return {
-    assets: [{ id: "x", target: "x", dir, layering: "single" }],
-    assetRoot: "/cache",
-    compression: "stored",
-    platform: "linux/amd64",
-    sourceDateEpoch: 0,
-    labels: {},
-    layoutDir,
-    ...(emit ? { emit } : {}),
-  };
+  return singleAssetOptions(dir, layoutDir, { compression: "stored", ...(emit ? { emit } : {}) });
 }
 
 /** A tree whose 24 MiB file is read while the test changes something that sorts after it. */

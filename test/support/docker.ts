@@ -98,3 +98,15 @@ export function demuxDockerStream(buf: Buffer): { stdout: string; stderr: string
     throw new Error(`truncated docker stream frame at byte ${offset} of ${buf.length}`);
   return { stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") };
 }
+
+/** Containers mlpack created (dev.mlpack.managed) for a run whose environment carries MLPACK_TEST_MARKER=<marker>. */
+export async function managedContainers(marker: string): Promise<string[]> {
+  const docker = dockerClient();
+  const list = await docker.listContainers({ all: true, filters: { label: ["dev.mlpack.managed=true"] } });
+  const ours: string[] = [];
+  for (const c of list) {
+    const info = await docker.getContainer(c.Id).inspect().catch(() => undefined);
+    if (info?.Config.Env?.includes(`MLPACK_TEST_MARKER=${marker}`)) ours.push(c.Id);
+  }
+  return ours;
+}
