@@ -15,6 +15,14 @@ const IOV_MAX = 1024;
 const WRITE_BATCH = 4 << 20;
 
 /**
+ * Written bytes after which a background fdatasync starts (one at a time, never awaited by the writer). On a
+ * machine with plenty of RAM the kernel starts no writeback of its own until the final fsync, which then
+ * waits for the whole blob at disk speed after every byte is hashed; syncing as we go lets the disk work
+ * while this thread hashes, so the final fsync only waits for the tail (measured: bench/ weights rows).
+ */
+const SYNC_EVERY = 64 << 20;
+
+/**
  * Writes one blob into `blobs/sha256/`: bytes go to a temp file while being hashed, and only a complete,
  * fsynced file is renamed to its digest. A reader can therefore trust any `blobs/sha256/<hex>` it finds.
  * Layer bytes arrive in ~1 MiB blocks and pieces of them; they are gathered (as views, never copied) into
@@ -29,6 +37,9 @@ export class BlobSink {
   private batchDone: (() => void)[] = [];
   private batchBytes = 0;
   private inFlight: Promise<void> | null = null;
+  /** A background fdatasync under way, and the write position it was started at. */
+  private syncing: Promise<void> | null = null;
+  private syncedTo = 0;
   private failure: { error: unknown } | null = null;
   size = 0;
   private written = 0;
@@ -92,10 +103,26 @@ export class BlobSink {
       () => {
         for (const d of done) d();
         this.inFlight = null;
+        this.syncBehind(handle);
       },
       (error: unknown) => {
         this.failure ??= { error };
         this.inFlight = null;
+      },
+    );
+  }
+
+  /** Starts an fdatasync of what is written so far when SYNC_EVERY more bytes landed and none is under way. */
+  private syncBehind(handle: FileHandle): void {
+    if (this.syncing || this.written - this.syncedTo < SYNC_EVERY) return;
+    this.syncedTo = this.written;
+    this.syncing = handle.datasync().then(
+      () => {
+        this.syncing = null;
+      },
+      (error: unknown) => {
+        this.failure ??= { error };
+        this.syncing = null;
       },
     );
   }
@@ -129,7 +156,7 @@ export class BlobSink {
   }
 
   private async drain(): Promise<void> {
-    while (this.inFlight) await this.inFlight;
+    while (this.inFlight || this.syncing) await (this.inFlight ?? this.syncing);
   }
 
   private throwIfFailed(): void {

@@ -10,7 +10,8 @@ const tmp = tempDir("mlpack-sink-");
 afterAll(() => tmp.cleanup());
 afterEach(() => vi.restoreAllMocks());
 
-async function fileHandlePrototype(): Promise<{ writev: (...args: unknown[]) => Promise<unknown> }> {
+type HandleMethod = (...args: unknown[]) => Promise<unknown>;
+async function fileHandlePrototype(): Promise<{ writev: HandleMethod; datasync: HandleMethod; sync: HandleMethod }> {
   const handle = await open(join(tmp.dir, "probe"), "w");
   await handle.close();
   return Object.getPrototypeOf(handle);
@@ -60,5 +61,33 @@ describe("BlobSink", () => {
     await sink.discard();
     expect(existsSync(sink.tempPath)).toBe(false);
     expect(readdirSync(join(layout, "blobs", "sha256"))).toEqual([]);
+  });
+
+  it("syncs in the background as it writes (the final fsync waits only for the tail), and a failed sync is reported", async () => {
+    const proto = await fileHandlePrototype();
+    const datasync = vi.spyOn(proto, "datasync");
+    const layout = join(tmp.dir, "syncs");
+    const sink = await BlobSink.create(layout);
+    const block = pseudoRandom(1 << 20, 3);
+    const hash = createHash("sha256");
+    // 150 MiB: past two 64 MiB marks, so at least one background fdatasync must have started before commit.
+    for (let i = 0; i < 150; i++) {
+      hash.update(block);
+      await sink.write(block);
+    }
+    expect(datasync.mock.calls.length).toBeGreaterThanOrEqual(1);
+    const digest = await sink.commit();
+    expect(digest).toBe(`sha256:${hash.digest("hex")}`);
+    expect(readFileSync(join(layout, "blobs", "sha256", digest.slice(7))).length).toBe(150 << 20);
+
+    datasync.mockImplementation(() => Promise.reject(Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" })));
+    const failing = await BlobSink.create(layout);
+    const attempt = async () => {
+      for (let i = 0; i < 150; i++) await failing.write(block);
+      await failing.commit();
+    };
+    await expect(attempt()).rejects.toMatchObject({ code: "EIO" });
+    await failing.discard();
+    expect(existsSync(failing.tempPath)).toBe(false);
   });
 });
