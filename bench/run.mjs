@@ -127,7 +127,9 @@ async function main() {
     if (byId[id]) byId[id].note = `uploaded ${byId[id].runs.map((r) => r.uploadedBytes).join(" / ")} B`;
   const allRows = [...rows, ...extra];
   // An area that was not run (MLPACK_BENCH_ONLY) has no rows: its targets are left out rather than failed.
-  const tgs = [...targets(byId), ...discoverExportTargets(byId), ...AREAS.filter((area) => want(area.name)).flatMap((area) => area.targets(byId))];
+  // The first round's targets need its bundle/push rows: listed only when those areas ran.
+  const firstRound = ["bundle", "push", "repush"].some(want) ? targets(byId) : [];
+  const tgs = [...firstRound, ...discoverExportTargets(byId), ...AREAS.filter((area) => want(area.name)).flatMap((area) => area.targets(byId))];
 
   const md = [
     `### mlpack bench (${env.cpu}, ${env.memGiB} GiB RAM, node ${env.node}, Docker ${env.docker}, ${env.fs})`,
