@@ -74,6 +74,15 @@ export function targets(byId) {
     same.length > 0 && maxUp === 0,
     `uploaded ${same.map((r) => r.uploadedBytes).join(", ")} B; manifest ${[...new Set(same.map((r) => r.manifestAction))].join("/")}`,
   );
+  const noop = byId["repush-unchanged"]?.seconds.median;
+  const start = byId["mlpack-version"]?.seconds.median;
+  const own = noop != null && start != null ? noop - start : null;
+  add(
+    "no-op push ≤ 0.15 s of mlpack's own time (over `mlpack --version`)",
+    own,
+    own !== null && own <= 0.15,
+    `${f(own)} s (${f(noop)} s vs ${f(start)} s)`,
+  );
   const ch = byId["push-one-changed"]?.runs ?? [];
   add(
     "one-asset change uploads only that layer",

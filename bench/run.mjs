@@ -29,6 +29,7 @@ const NO_THROUGHPUT = new Set([
   "docker-cp-1g",
   "docker-rm-1g",
   "repush-unchanged",
+  "mlpack-version",
   "push-one-changed",
   "discover-docker",
   "docker-run",
