@@ -3,7 +3,7 @@
 // and two-pass Node hash floors; weights alone at 0.5 … 8 GiB (linearity) vs one sha256 pass; a cold page cache on
 // 20k small files; umoci and buildah where installed; the stage-stamp check's cost. MLPACK_BENCH_ONLY key: bundle2.
 // Env: MLPACK_BENCH_SCALING_MIB (default 512,1024,2048,4096,8192), MLPACK_BENCH_BIG_RUNS (runs of the ≥ 4 GiB rows, 2),
-// MLPACK_BENCH_BUNDLE2_PARTS=main,small,cold,scaling,tools,stamp (a subset of this file's sections).
+// MLPACK_BENCH_BUNDLE2_PARTS=main,small,redigest,cold,scaling,tools,stamp (a subset of this file's sections).
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { PROJECT } from "./data.mjs";
@@ -85,6 +85,23 @@ export async function scenario() {
         { id: `b2-small-${count}`, label: `bundle auto, ${count / 1000}k small files alone`, fn: () => bundle(project) },
         { id: `b2-small-${count}-tar`, label: `tar -cf - . | sha256sum, ${count / 1000}k small files`, fn: tarSha(assetsOf(project)) },
       ])),
+    );
+  }
+  // 2b. A tree without a usable stage stamp (restored from a CI cache, copied, touched): bundle re-digests it
+  // against the lock first (lock/tree-digest), then builds. Removing the stamp before each run forces that path.
+  for (const count of part("redigest") ? [20_000, 100_000] : []) {
+    const project = await smallFilesProject(count);
+    await warm(assetsOf(project));
+    const stamp = join(assetsOf(project), ".stamp-huggingface.json");
+    rows.push(
+      ...(await alternate(
+        RUNS,
+        [
+          { id: `b2-redigest-${count}`, label: `bundle auto, ${count / 1000}k small files, no stage stamp (full re-digest first)`, fn: () => bundle(project), unstamp: true },
+          { id: `b2-stamped-${count}`, label: `bundle auto, the same with its stamp`, fn: () => bundle(project) },
+        ],
+        (c) => (c.unstamp ? rm(stamp, { force: true }) : undefined),
+      )),
     );
   }
   // 3. Cold page cache, 20k small files: drop caches before each run (root only).
