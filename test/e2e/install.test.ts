@@ -63,6 +63,7 @@ describe("npm pack → npm install --global → mlpack", () => {
     for (const file of [
       "package/bin/mlpack",
       "package/dist/cli/main.js",
+      "package/dist/app/main.js",
       "package/templates/ci/github.yml",
       "package/templates/lambda-python.Dockerfile",
       "package/schemas/mlpack.schema.json",

@@ -4,7 +4,7 @@ import { execa } from "execa";
 
 /** The built CLI entry (`npm test` runs `npm run build` first). */
 export const CLI_BIN = fileURLToPath(new URL("../../bin/mlpack", import.meta.url));
-const CLI_MAIN = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+const CLI_MAIN = fileURLToPath(new URL("../../dist/app/main.js", import.meta.url));
 
 export interface CliOptions {
   cwd?: string;

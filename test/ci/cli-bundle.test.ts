@@ -1,0 +1,75 @@
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../support/cli.js";
+import { REPO_ROOT } from "./support.js";
+
+/**
+ * bin/mlpack runs dist/app/ (scripts/bundle-cli.mjs), not tsc's ~190 files: every command's start-up pays
+ * for each module Node resolves, reads and compiles. These tests count the files loaded through a resolve
+ * hook, so they fail if bin/mlpack goes back to dist/cli/ or the bundle stops taking zod and commander in.
+ */
+describe("the bundled CLI", () => {
+  let tmp = "";
+  let hook = "";
+  let log = "";
+
+  beforeAll(async () => {
+    tmp = await mkdtemp(join(tmpdir(), "mlpack-bundle-test-"));
+    log = join(tmp, "resolved.txt");
+    const hooks = join(tmp, "hooks.mjs");
+    // Loader hooks run on their own thread: append each resolved file: URL to the log.
+    await writeFile(
+      hooks,
+      `import { appendFileSync } from "node:fs";
+export async function resolve(specifier, context, next) {
+  const r = await next(specifier, context);
+  if (r.url.startsWith("file:")) appendFileSync(${JSON.stringify(log)}, r.url + "\\n");
+  return r;
+}
+`,
+    );
+    hook = join(tmp, "register.mjs");
+    await writeFile(
+      hook,
+      `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`,
+    );
+  });
+  afterAll(async () => {
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  const loadedBy = async (args: string[]) => {
+    await rm(log, { force: true });
+    const run = await execa(process.execPath, ["--import", pathToFileURL(hook).href, join(REPO_ROOT, "bin", "mlpack"), ...args], {
+      env: { ...process.env, NO_COLOR: "1" },
+      reject: false,
+    });
+    const files = (await readFile(log, "utf8").catch(() => "")).split("\n").filter(Boolean);
+    return { run, files: [...new Set(files)] };
+  };
+
+  it("`mlpack --version` loads the bundle's entry and a few chunks, no file of zod, commander or chalk", async () => {
+    const { run, files } = await loadedBy(["--version"]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    expect(files).toContain(pathToFileURL(join(REPO_ROOT, "dist", "app", "main.js")).href);
+    expect(files.filter((f) => f.includes("/node_modules/"))).toEqual([]);
+    expect(files.filter((f) => f.includes("/dist/") && !f.includes("/dist/app/"))).toEqual([]);
+    // tsc's tree loaded ~190 files for this; the bundle's entry plus its shared chunks are a handful.
+    expect(files.length).toBeLessThan(20);
+  });
+
+  it("a command loaded on demand works from its chunk (templates found relative to dist/app/)", async () => {
+    const project = await mkdtemp(join(tmp, "project-"));
+    const init = await runCli(["init", "-q"], { cwd: project });
+    expect(init.code, init.stderr).toBe(0);
+    expect(init.stdout).toBe("wrote mlpack.json\nwrote mlpack.schema.json\n");
+    expect(await readFile(join(project, "mlpack.schema.json"), "utf8")).toBe(
+      await readFile(join(REPO_ROOT, "schemas", "mlpack.schema.json"), "utf8"),
+    );
+  });
+});
