@@ -1,5 +1,6 @@
 // Bundle scenarios of issue 17's table, each against its comparison in the same run, alternating runs:
-// small files alone (20k, 100k) vs `tar | sha256sum`; the main data set vs `tar | openssl dgst -sha256` and the one-
+// small files alone (20k, 100k) vs `tar | sha256sum`, and with the work made equal (bundle `--compression none`
+// vs `tar | sha256sum`; bundle auto vs `tar | gzip -1` hashed on both sides); the main data set vs `tar | openssl dgst -sha256` and the one-
 // and two-pass Node hash floors; weights alone at 0.5 … 8 GiB (linearity) vs one sha256 pass; a cold page cache on
 // 20k small files; umoci and buildah where installed; the stage-stamp check's cost. MLPACK_BENCH_ONLY key: bundle2.
 // Env: MLPACK_BENCH_SCALING_MIB (default 512,1024,2048,4096,8192), MLPACK_BENCH_BIG_RUNS (runs of the ≥ 4 GiB rows, 2),
@@ -52,6 +53,12 @@ const tarOpensslWrite = (dir) => () =>
     "-c",
     `set -o pipefail; rm -f '${FLOOR_OUT}'; tar -cf - -C '${dir}' . | tee >(openssl dgst -sha256 >/dev/null) | dd of='${FLOOR_OUT}' bs=4M conv=fsync status=none`,
   ]);
+/**
+ * The work bundle auto does on text, by the classic tools: the tar hashed (diff_id), deflated at level 1 (auto's
+ * level for compressible blocks) and the gzip stream hashed (digest). Nothing written, like `tar | sha256sum`.
+ */
+const tarGzip = (dir) => () =>
+  mustRun(["bash", "-c", `set -o pipefail; tar -cf - -C '${dir}' . | tee >(sha256sum >/dev/null) | gzip -1 | sha256sum >/dev/null`]);
 const nodeHash = (dir, passes) => () =>
   mustRun(["bash", "-c", `tar -cf - -C '${dir}' . | node '${join(BENCH_DIR, "hash-limit.mjs")}' ${passes}`]);
 
@@ -84,6 +91,8 @@ export async function scenario() {
       ...(await alternate(RUNS, [
         { id: `b2-small-${count}`, label: `bundle auto, ${count / 1000}k small files alone`, fn: () => bundle(project) },
         { id: `b2-small-${count}-tar`, label: `tar -cf - . | sha256sum, ${count / 1000}k small files`, fn: tarSha(assetsOf(project)) },
+        { id: `b2-small-${count}-none`, label: `bundle --compression none, ${count / 1000}k small files`, fn: () => bundle(project, "--compression", "none") },
+        { id: `b2-small-${count}-tar-gzip`, label: `tar | tee >(sha256sum) | gzip -1 | sha256sum (auto's work), ${count / 1000}k`, fn: tarGzip(assetsOf(project)) },
       ])),
     );
   }
@@ -201,6 +210,23 @@ export function targets(byId) {
       `${f(r)}× (${f(wall(`b2-small-${count}`))} s vs ${f(wall(`b2-small-${count}-tar`))} s; CPU ${f(cpu(`b2-small-${count}`))} vs ${f(cpu(`b2-small-${count}-tar`))} s)`,
     );
   }
+  // The same comparisons with the work made equal: without compression, and with tar's output deflated too.
+  for (const count of [20_000, 100_000]) {
+    const rn = ratio(`b2-small-${count}-none`, `b2-small-${count}-tar`);
+    add(
+      `bundle --compression none, ${count / 1000}k small files ≤ 1.0× \`tar | sha256sum\` (the same work)`,
+      rn,
+      rn !== null && rn <= 1.0,
+      `${f(rn)}× (${f(wall(`b2-small-${count}-none`))} s vs ${f(wall(`b2-small-${count}-tar`))} s; CPU ${f(cpu(`b2-small-${count}-none`))} vs ${f(cpu(`b2-small-${count}-tar`))} s)`,
+    );
+    const rg = ratio(`b2-small-${count}`, `b2-small-${count}-tar-gzip`);
+    add(
+      `bundle auto, ${count / 1000}k small files ≤ 1.0× \`tar | gzip -1\` with both hashes (the same work)`,
+      rg,
+      rg !== null && rg <= 1.0,
+      `${f(rg)}× (${f(wall(`b2-small-${count}`))} s vs ${f(wall(`b2-small-${count}-tar-gzip`))} s; CPU ${f(cpu(`b2-small-${count}`))} vs ${f(cpu(`b2-small-${count}-tar-gzip`))} s)`,
+    );
+  }
   const rss100 = byId["b2-small-100000"]?.peakRssMB ?? null;
   const rss20 = byId["b2-small-20000"]?.peakRssMB ?? null;
   add("peak RSS < 200 MB at 100k files", rss100, rss100 !== null && rss100 < 200, `${f(rss100, 0)} MB (20k files: ${f(rss20, 0)} MB)`);
@@ -217,7 +243,7 @@ export function targets(byId) {
   add("bundle auto ≤ 1.2× `--compression none`", rn, rn !== null && rn <= 1.2, `${f(rn)}× (${f(wall("b2-main-none"))} s none; CPU ${f(cpu("b2-main-auto"))} vs ${f(cpu("b2-main-none"))} s)`);
   const r42 = ratio("b2-weights-4096", "b2-weights-2048");
   add("4 GiB ≤ 2.1× the 2 GiB time", r42, r42 !== null && r42 <= 2.1, `${f(r42)}× (${f(wall("b2-weights-4096"))} s vs ${f(wall("b2-weights-2048"))} s; 8 GiB ${f(wall("b2-weights-8192"))} s)`);
-  const rssIds = Object.keys(byId).filter((id) => /^b2-(main-auto|main-none|small-\d+|weights-\d+)$/.test(id));
+  const rssIds = Object.keys(byId).filter((id) => /^b2-(main-auto|main-none|small-\d+(-none)?|weights-\d+)$/.test(id));
   const peak = rssIds.length > 0 ? Math.max(...rssIds.map((id) => byId[id]?.peakRssMB ?? 0)) : null;
   add("peak RSS < 200 MB on every bundle row", peak, rssIds.length > 0 && peak < 200, rssIds.map((id) => `${id.slice(3)} ${f(byId[id]?.peakRssMB, 0)}`).join(", "));
   const withS = median(byId["b2-stamp-with"]?.runs.map((r) => r.seconds) ?? []);
