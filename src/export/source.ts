@@ -11,6 +11,7 @@ import { normalisedMode } from "../lock/tree-digest.js";
 import { assetsDir } from "../state/work-dir.js";
 import { compareUtf8 } from "../util/byte-order.js";
 import { isCarriableName, unsupportedName } from "../util/names.js";
+import { SMALL_FILE } from "../util/staged-reads.js";
 import { symlinkStaysInside } from "../util/tree-paths.js";
 import { type HashCache, statKey } from "./hash-cache.js";
 
@@ -47,8 +48,6 @@ interface Walked {
   target?: string;
 }
 
-// Below this a file is read in one synchronous call: 20k small files through streams cost seconds of overhead.
-const SMALL_FILE = 1 << 20;
 
 /**
  * Lists one staged tree in the lock digest's order (per folder by name in byte order, a folder followed by its

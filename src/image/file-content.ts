@@ -1,14 +1,8 @@
-import { closeSync, constants, fstat, fstatSync, openSync, read, readSync, type Stats } from "node:fs";
+import { closeSync, fstat, fstatSync, openSync, read, readSync, type Stats } from "node:fs";
 import { InterruptedError, MlpackError } from "../errors.js";
+import { NO_FOLLOW_READ, SMALL_FILE } from "../util/staged-reads.js";
 import type { BlockFiller } from "./block-filler.js";
 
-/**
- * Files up to this size are read synchronously with one exact-size read: for the typical 5 KB file a
- * thread-pool round trip costs more than the read itself, and there is no per-file buffer to allocate.
- */
-const SMALL_FILE = 1 << 20;
-/** Never follow a link (a file swapped for one is refused), never block on a FIFO swapped in. */
-const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 export function sourceChanged(name: string, what = "changed size"): MlpackError {
   return new MlpackError(`${name} ${what} while it was being packaged`, {
@@ -34,7 +28,7 @@ export interface OpenedFile {
 export function openStaged(path: string, name: string): OpenedFile {
   let fd: number;
   try {
-    fd = openSync(path, OPEN_FLAGS);
+    fd = openSync(path, NO_FOLLOW_READ);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ELOOP") throw sourceChanged(name, "was replaced by a symlink");

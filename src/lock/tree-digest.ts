@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
-import { closeSync, constants, createReadStream, lstatSync, openSync, readdirSync, readlinkSync, readSync } from "node:fs";
+import { closeSync, createReadStream, lstatSync, openSync, readdirSync, readlinkSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { compareUtf8 } from "../util/byte-order.js";
 import { isCarriableName, unsupportedName } from "../util/names.js";
+import { NO_FOLLOW_READ, SMALL_FILE } from "../util/staged-reads.js";
 
 /** One entry of a staged tree, with the mode normalised the way the asset image will store it. */
 export interface TreeEntry {
@@ -33,17 +34,14 @@ async function sha256File(path: string): Promise<string> {
   return hash.digest("hex");
 }
 
-/** Files up to this size are hashed with synchronous reads: an async round trip per file costs more than the read. */
-const SMALL_FILE = 1 << 20;
 /** Hand the event loop back (progress, Ctrl-C) after this much synchronous work. */
 const YIELD_EVERY_ENTRIES = 1024;
 const YIELD_EVERY_BYTES = 32 << 20;
-const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 /** sha256 of a small file's bytes, read synchronously into `buffer` (reused), to the end of the file. */
 function sha256Small(path: string, buffer: Buffer): string {
   const hash = createHash("sha256");
-  const fd = openSync(path, OPEN_FLAGS);
+  const fd = openSync(path, NO_FOLLOW_READ);
   try {
     for (let position = 0; ; ) {
       const n = readSync(fd, buffer, 0, buffer.length, position);
