@@ -109,4 +109,4 @@ export function targets(byId) {
 }
 
 export const targetLines = (t) =>
-  t.map((x) => `- ${x.pass ? "PASS" : "FAIL"}  ${x.name}: ${x.detail}`).join("\n");
+  t.map((x) => `- ${x.report ? "INFO" : x.pass ? "PASS" : "FAIL"}  ${x.name}: ${x.detail}`).join("\n");
