@@ -1,7 +1,18 @@
-// Must precede dockerode: it keeps dockerode from loading gRPC and ssh2 at start (see lazy-modules.ts).
-import "./lazy-modules.js";
-import Docker from "dockerode";
+import type Docker from "dockerode";
 import { DockerUnavailableError } from "../errors.js";
+import { stubHeavyDockerodeModules } from "./lazy-modules.js";
+
+/**
+ * dockerode itself, loaded on first use after lazy-modules has stubbed its gRPC and ssh2 modules. A dynamic
+ * import rather than a static one: a bundler hoists a static import of an external package above the code
+ * of the modules bundled with it, so the stubs would come too late (they did, in dist/app/, for a while).
+ */
+let dockerode: Promise<typeof Docker> | null = null;
+function loadDockerode(): Promise<typeof Docker> {
+  stubHeavyDockerodeModules();
+  dockerode ??= import("dockerode").then((m) => m.default);
+  return dockerode;
+}
 
 /** Where the engine is expected, for messages: DOCKER_HOST or the default socket. */
 export function dockerEndpoint(env: NodeJS.ProcessEnv = process.env): string {
@@ -17,9 +28,10 @@ export async function connectDocker(
 ): Promise<Docker> {
   const env = options.env ?? process.env;
   const endpoint = dockerEndpoint(env);
+  const DockerClient = await loadDockerode();
   let docker: Docker;
   try {
-    docker = new Docker();
+    docker = new DockerClient();
   } catch (error) {
     throw new DockerUnavailableError(`cannot use DOCKER_HOST=${endpoint}`, { cause: error });
   }

@@ -5,6 +5,7 @@ import { pathToFileURL } from "node:url";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
+import { describeReal } from "../support/real.js";
 import { REPO_ROOT } from "./support.js";
 
 /**
@@ -71,5 +72,46 @@ export async function resolve(specifier, context, next) {
     expect(await readFile(join(project, "mlpack.schema.json"), "utf8")).toBe(
       await readFile(join(REPO_ROOT, "schemas", "mlpack.schema.json"), "utf8"),
     );
+  });
+});
+
+/**
+ * dockerode would load gRPC (its BuildKit session) and ssh2 at start, ~1 s on a busy 2-core machine; docker/
+ * client stubs them before it loads dockerode. A static `import Docker from "dockerode"` next to the stubs
+ * broke that silently once bundled (the bundler hoists the external import above them): this looks at what the
+ * CLI process really required after it talked to the engine.
+ */
+await describeReal("docker", "the bundled CLI talking to the engine", () => {
+  let tmp = "";
+  beforeAll(async () => {
+    tmp = await mkdtemp(join(tmpdir(), "mlpack-lazy-docker-"));
+  });
+  afterAll(async () => {
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  it("pings the engine without loading @grpc/grpc-js or ssh2", async () => {
+    const out = join(tmp, "required.txt");
+    const preload = join(tmp, "preload.mjs");
+    await writeFile(
+      preload,
+      `import { createRequire } from "node:module";
+import { writeFileSync } from "node:fs";
+const cache = createRequire(import.meta.url).cache;
+process.on("exit", () => writeFileSync(${JSON.stringify(out)}, Object.keys(cache).join("\\n")));
+`,
+    );
+    const project = await mkdtemp(join(tmp, "project-"));
+    // A missing image: discover connects, pings and asks the engine for it, then stops with exit 2.
+    const run = await execa(
+      process.execPath,
+      ["--import", pathToFileURL(preload).href, join(REPO_ROOT, "bin", "mlpack"), "discover", "--image", "mlpack-test/no-such-image:0", "--", "true"],
+      { cwd: project, env: { ...process.env, NO_COLOR: "1", CI: "true" }, reject: false },
+    );
+    expect(run.stderr).toContain("mlpack-test/no-such-image:0");
+    expect(run.exitCode).toBe(2);
+    const required = (await readFile(out, "utf8")).split("\n");
+    expect(required.some((p) => p.includes("/node_modules/dockerode/"))).toBe(true);
+    expect(required.filter((p) => p.includes("/node_modules/@grpc/") || p.includes("/node_modules/ssh2/"))).toEqual([]);
   });
 });
