@@ -1,6 +1,7 @@
-import { lstatSync, readdirSync } from "node:fs";
-import { copyFile, link, lstat, mkdir, readdir, readlink, rename, symlink } from "node:fs/promises";
+import { linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, symlinkSync } from "node:fs";
+import { copyFile, lstat, mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
+import { setImmediate as nextTurn } from "node:timers/promises";
 import { isInsideOrEqual } from "./classify-paths.js";
 import { isCarriableName, unsupportedName } from "../util/names.js";
 import { symlinkStaysInside } from "../util/tree-paths.js";
@@ -25,6 +26,11 @@ export interface CopyTreeOptions {
  * kept sparse. Names are read as bytes; one that is not UTF-8 is refused (E_UNSUPPORTED_NAME) unless the filter
  * drops it anyway. `move` renames regular files instead of copying them (staging 2 GiB of weights from a
  * throwaway home is instant); across filesystems it copies, file by file.
+ *
+ * Listing, lstat, links and renames are synchronous: they touch only metadata, which is cached, and awaiting
+ * each on the thread pool made staging a 40k-entry Hugging Face cache take ~10 s of round trips. Only file
+ * copies (an --include, or a move across filesystems) go to the thread pool, and the event loop gets a turn
+ * every YIELD_EVERY entries so progress and Ctrl-C are not held up.
  */
 export async function copyTree(
   source: string,
@@ -38,8 +44,13 @@ export async function copyTree(
   // Copying a tree into itself would recurse until the path is too long.
   if (isInsideOrEqual(dest, source)) throw new Error(`refusing to copy ${source} into itself (${dest})`);
   await mkdir(dest, { recursive: true });
+  let sinceYield = 0;
   const walk = async (rel: string): Promise<void> => {
-    for (const name of await sortedNames(join(source, rel))) {
+    for (const name of sortedNames(join(source, rel))) {
+      if (++sinceYield >= YIELD_EVERY) {
+        sinceYield = 0;
+        await nextTurn();
+      }
       const lossy = name.toString("utf8");
       const path = rel ? `${rel}/${lossy}` : lossy;
       const reason = filter(path);
@@ -55,24 +66,24 @@ export async function copyTree(
         continue;
       }
       const to = join(dest, path);
-      const st = await lstat(from);
+      const st = lstatSync(from);
       if (st.isDirectory()) {
-        await mkdir(to, { mode: 0o755 });
+        mkdirSync(to, { mode: 0o755 });
         await walk(path);
       } else if (st.isSymbolicLink()) {
-        const raw = await readlink(from, { encoding: "buffer" });
+        const raw = readlinkSync(from, { encoding: "buffer" });
         if (!isCarriableName(raw)) throw unsupportedName(Buffer.from(from), `${options.origin ?? source} (its symlink target)`);
         const target = raw.toString("utf8");
         if (!symlinkStaysInside(path, target)) {
           stats.skipped.push({ path, reason: `symlink to ${target} leaves the asset`, unsafe: true });
           continue;
         }
-        await symlink(target, to);
+        symlinkSync(target, to);
         stats.files += 1;
       } else if (st.isFile()) {
         const key = `${st.dev}:${st.ino}`;
         const first = st.nlink > 1 ? inodes.get(key) : undefined;
-        if (first) await link(join(dest, first), to);
+        if (first) linkSync(join(dest, first), to);
         else {
           if (options.move) await moveFile(from, to, st);
           else await copyKeepingHoles(from, to, st);
@@ -89,9 +100,12 @@ export async function copyTree(
   return stats;
 }
 
+/** Entries handled between two turns of the event loop. */
+const YIELD_EVERY = 256;
+
 /** Directory entries as raw names, in byte order. */
-async function sortedNames(dir: string): Promise<Buffer[]> {
-  return (await readdir(dir, { encoding: "buffer" })).sort(Buffer.compare);
+function sortedNames(dir: string): Buffer[] {
+  return readdirSync(dir, { encoding: "buffer" }).sort(Buffer.compare);
 }
 
 async function copyKeepingHoles(from: string, to: string, st: { size: number; blocks: number; mode: number }) {
@@ -101,7 +115,7 @@ async function copyKeepingHoles(from: string, to: string, st: { size: number; bl
 
 async function moveFile(from: string, to: string, st: { size: number; blocks: number; mode: number }) {
   try {
-    await rename(from, to);
+    renameSync(from, to);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EXDEV") throw error;
     await copyKeepingHoles(from, to, st);
