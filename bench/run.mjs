@@ -1,18 +1,18 @@
 // `npm run bench`: generate/reuse bench/data, run every scenario RUNS times, print a Markdown table and the
 // PASS/FAIL targets, write bench/results.json, and remove every image, container and repository it created.
-// Env: MLPACK_BENCH_RUNS (default 3), MLPACK_BENCH_ONLY=bundle,push,repush,discover,discover-export,bundle2,verify,assemble,export (subset; push needs bundle),
+// Env: MLPACK_BENCH_RUNS (default 3), MLPACK_BENCH_ONLY=bundle,push,repush,discover,discover-export,discover-local,bundle2,verify,assemble,export (subset; push needs bundle),
 // MLPACK_BENCH_STRICT=1 (exit 1 when a target fails), MLPACK_BENCH_DATA / MLPACK_BENCH_WEIGHTS_MIB / MLPACK_BENCH_TEXT_FILES (smoke runs).
 import { execSync } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
-import { ensureData, PROJECT, SPEC } from "./data.mjs";
+import { ensureData, PROJECT, SPEC, SRC } from "./data.mjs";
 import { BENCH_DIR, sh } from "./measure.mjs";
 import { cleanUpRegistry } from "./registry.mjs";
 import { scenarioAssemble } from "./scenarios-assemble.mjs";
 import { scenarioExport } from "./scenarios-export.mjs";
 import { markdownTable, summarize, sumRow, targetLines, targets } from "./report.mjs";
-import { discoverExportTargets, scenarioDiscoverExport } from "./scenarios-discover.mjs";
+import { discoverExportTargets, scenarioDiscoverExport, scenarioDiscoverLocal } from "./scenarios-discover.mjs";
 import {
   cleanUpDocker,
   RUNS,
@@ -25,6 +25,8 @@ import { scenarioVerify } from "./scenarios-verify.mjs";
 
 const NO_THROUGHPUT = new Set([
   "discover-1g",
+  "discover-local-2g",
+  "copy-cache-alone",
   "docker-run-cp-1g",
   "docker-cp-1g",
   "docker-rm-1g",
@@ -94,6 +96,7 @@ async function main() {
     for (const area of AREAS) if (want(area.name)) raw.push(...(await area.scenario()).rows);
     if (want("assemble")) raw.push(...(await scenarioAssemble()).rows);
     if (want("discover-export")) raw.push(...(await scenarioDiscoverExport()).rows);
+    if (want("discover-local")) raw.push(...(await scenarioDiscoverLocal(SRC)).rows);
     if (want("export")) raw.push(...(await scenarioExport()).rows);
   } finally {
     env.cleanup = { docker: await cleanUpDocker(), registry: await cleanUpRegistry() };

@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DATA_DIR, MLPACK, mustRun, run } from "./measure.mjs";
+import { BENCH_DIR, DATA_DIR, MLPACK, mustRun, run } from "./measure.mjs";
 import { RUNS } from "./scenarios.mjs";
 
 const BUSYBOX = process.env.MLPACK_TEST_BUSYBOX_IMAGE ?? "mlpack-test/busybox:latest";
@@ -119,4 +119,37 @@ export function discoverExportTargets(byId) {
         ]
       : []),
   ];
+}
+
+/**
+ * `discover --runner local` staging the main data set (2 GiB of weights + 20k text files + their 20k snapshot
+ * links, written by bench/copy-cache.sh into the run's throwaway HOME) against that command alone writing the
+ * same tree into a temp HOME: the difference is what discover adds (listing, classifying, moving 40k entries into
+ * .mlpack/assets, the lock's tree digest). Alternating, a fresh project each run. MLPACK_BENCH_ONLY key:
+ * discover-local.
+ */
+export async function scenarioDiscoverLocal(src) {
+  const work = join(DATA_DIR, "discover-local");
+  const rows = {
+    mlpack: { id: "discover-local-2g", label: "discover --runner local, 2 GiB + 20k files (+ 20k links)", runs: [] },
+    command: { id: "copy-cache-alone", label: "the same command alone (cp -a into a temp HOME)", runs: [] },
+  };
+  const script = join(BENCH_DIR, "copy-cache.sh");
+  for (let i = 0; i < RUNS; i++) {
+    await rm(work, { recursive: true, force: true });
+    await mkdir(join(work, "project"), { recursive: true });
+    await mkdir(join(work, "home"), { recursive: true });
+    await run(["sync"]);
+    rows.mlpack.runs.push(
+      await timed([MLPACK, "discover", "-q", "--no-progress", "--runner", "local", "--", "sh", script, src, "1"], { cwd: join(work, "project") }),
+    );
+    await run(["sync"]);
+    rows.command.runs.push(await timed(["env", "-u", "HF_HUB_CACHE", "-u", "HF_HOME", "-u", "XDG_CACHE_HOME", `HOME=${join(work, "home")}`, "sh", script, src, "1"]));
+    const [m, c] = [rows.mlpack.runs.at(-1), rows.command.runs.at(-1)];
+    log(`discover local #${i + 1}: mlpack ${m.seconds.toFixed(2)} s (CPU ${m.cpuSeconds.toFixed(2)} s, ${m.maxRssMB.toFixed(0)} MB) | command alone ${c.seconds.toFixed(2)} s`);
+  }
+  await rm(work, { recursive: true, force: true });
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  rows.mlpack.note = `adds ${(median(rows.mlpack.runs.map((r) => r.seconds)) - median(rows.command.runs.map((r) => r.seconds))).toFixed(2)} s to the command (medians)`;
+  return { rows: Object.values(rows) };
 }
