@@ -48,7 +48,6 @@ interface Walked {
   target?: string;
 }
 
-
 /**
  * Lists one staged tree in the lock digest's order (per folder by name in byte order, a folder followed by its
  * contents), without following symlinks. Synchronous on purpose: metadata is cached, and 40k thread-pool
