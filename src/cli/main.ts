@@ -28,12 +28,28 @@ function packageVersion(): string {
   return pkg.version;
 }
 
+/**
+ * `mlpack --help | head -3`, `mlpack catalog | grep -m1 nltk`: the reader goes away and the next write fails
+ * with EPIPE, an 'error' event nobody handles — Node's stack trace instead of the output the user asked
+ * for. Like a tool killed by SIGPIPE, stop there, with the exit code the command has so far. Installed only
+ * on the real process streams (in-process callers pass their own).
+ */
+function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  if (stream.listenerCount("error") > 0) return;
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    process.exit(typeof process.exitCode === "number" ? process.exitCode : 0);
+  });
+}
+
 /** Runs the CLI and returns the exit code; never calls process.exit so it is testable in-process. */
 export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   filterNodeWarnings();
   const env = io.env ?? process.env;
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;
+  if (!io.stdout) endQuietlyOnClosedPipe(process.stdout);
+  if (!io.stderr) endQuietlyOnClosedPipe(process.stderr);
   const version = packageVersion();
   const beforeDashes = argv.slice(2, argv.includes("--") ? argv.indexOf("--") : undefined);
   const wantsJson = beforeDashes.includes("--json") || /^(1|true|yes|on)$/i.test(env.MLPACK_JSON ?? "");
