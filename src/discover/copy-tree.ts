@@ -2,6 +2,7 @@ import { linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, 
 import { copyFile, lstat, mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { setImmediate as nextTurn } from "node:timers/promises";
+import { throwIfAborted } from "../errors.js";
 import { isInsideOrEqual } from "./classify-paths.js";
 import { isCarriableName, unsupportedName } from "../util/names.js";
 import { symlinkStaysInside } from "../util/tree-paths.js";
@@ -18,6 +19,10 @@ export interface CopyTreeOptions {
   avoid?: readonly string[];
   /** Where `source` lives, for error messages ("the run's HOME", "--include /data/models"). */
   origin?: string;
+  /** Checked between entries: an abort stops the copy with InterruptedError. */
+  signal?: AbortSignal;
+  /** Called with each regular file's size once it is staged (moved or copied), for byte progress. */
+  onBytes?: (bytes: number) => void;
 }
 
 /**
@@ -30,7 +35,7 @@ export interface CopyTreeOptions {
  * Listing, lstat, links and renames are synchronous: they touch only metadata, which is cached, and awaiting
  * each on the thread pool made staging a 40k-entry Hugging Face cache take ~10 s of round trips. Only file
  * copies (an --include, or a move across filesystems) go to the thread pool, and the event loop gets a turn
- * every YIELD_EVERY entries so progress and Ctrl-C are not held up.
+ * every YIELD_EVERY entries, where an abort (Ctrl-C) stops the copy.
  */
 export async function copyTree(
   source: string,
@@ -50,6 +55,7 @@ export async function copyTree(
       if (++sinceYield >= YIELD_EVERY) {
         sinceYield = 0;
         await nextTurn();
+        throwIfAborted(options.signal);
       }
       const lossy = name.toString("utf8");
       const path = rel ? `${rel}/${lossy}` : lossy;
@@ -89,6 +95,7 @@ export async function copyTree(
           else await copyKeepingHoles(from, to, st);
           if (st.nlink > 1) inodes.set(key, path);
           stats.bytes += st.size;
+          options.onBytes?.(st.size);
         }
         stats.files += 1;
       } else {

@@ -68,10 +68,14 @@ export class LocalRunner implements Runner {
       exportTree: async (path, dest, filter, options) => {
         // Only what the command wrote into our throwaway HOME is ours to move; anything else (an --include of
         // the user's own folder) is copied, and never from inside or around .mlpack/.
+        const follow = {
+          ...(options?.signal ? { signal: options.signal } : {}),
+          ...(options?.onBytes ? { onBytes: options.onBytes } : {}),
+        };
         if (isInsideOrEqual(path, home))
-          return copyTree(path, dest, filter, { move: options?.move === true, origin: "the run's HOME" });
+          return copyTree(path, dest, filter, { move: options?.move === true, origin: "the run's HOME", ...follow });
         await refuseWorkDirOverlap(path, work);
-        return copyTree(path, dest, filter, { avoid: [work], origin: `--include ${escapeName(path)}` });
+        return copyTree(path, dest, filter, { avoid: [work], origin: `--include ${escapeName(path)}`, ...follow });
       },
       measure: (path) => measureTree(path),
       close: () => rm(home, { recursive: true, force: true }),

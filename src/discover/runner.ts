@@ -35,7 +35,7 @@ export interface ExportOptions {
    * copying — only files the run itself created in mlpack's throwaway HOME; a container export always writes.
    */
   move?: boolean;
-  /** Body bytes written so far, as they stream (byte progress). */
+  /** Called with each batch of body bytes as it is staged (a delta, for byte progress). */
   onBytes?: (bytes: number) => void;
   signal?: AbortSignal;
 }

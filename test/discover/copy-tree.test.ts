@@ -1,4 +1,4 @@
-import { existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -44,5 +44,42 @@ describe("copyTree", () => {
     // Renamed files are gone from the source; copied ones (and filtered ones) are still there.
     expect(existsSync(join(source, "blobs", "weights"))).toBe(!gone);
     expect(existsSync(join(source, "token"))).toBe(true);
+  });
+});
+
+describe("copyTree on a large tree", () => {
+  function wide(parent: string, files: number): string {
+    const root = mkdtempSync(join(parent, "mlpack-wide-"));
+    dirs.push(root);
+    for (let i = 0; i < files; i++) {
+      if (i % 100 === 0) mkdirSync(join(root, `d${i / 100}`));
+      writeFileSync(join(root, `d${Math.floor(i / 100)}`, `f${i}`), "x".repeat(i % 7));
+    }
+    return root;
+  }
+
+  it("an abort stops it with InterruptedError before the whole tree is moved", async () => {
+    const src = wide(tmpdir(), 1000);
+    const dest = join(mkdtempSync(join(tmpdir(), "mlpack-dest-")), "out");
+    dirs.push(join(dest, ".."));
+    const controller = new AbortController();
+    controller.abort();
+    await expect(copyTree(src, dest, () => undefined, { move: true, signal: controller.signal })).rejects.toMatchObject({
+      code: "E_INTERRUPTED",
+    });
+    // Stopped at the first turn of the event loop: most of the files were never touched.
+    const left = readdirSync(src).reduce((n, d) => n + readdirSync(join(src, d)).length, 0);
+    expect(left).toBeGreaterThan(500);
+  });
+
+  it("reports each staged file's bytes, adding up to the tree's total", async () => {
+    const src = wide(tmpdir(), 600);
+    const dest = join(mkdtempSync(join(tmpdir(), "mlpack-dest-")), "out");
+    dirs.push(join(dest, ".."));
+    const seen: number[] = [];
+    const stats = await copyTree(src, dest, () => undefined, { move: true, onBytes: (b) => seen.push(b) });
+    expect(seen).toHaveLength(600);
+    expect(seen.reduce((a, b) => a + b, 0)).toBe(stats.bytes);
+    expect(stats.bytes).toBe(Array.from({ length: 600 }, (_, i) => i % 7).reduce((a, b) => a + b, 0));
   });
 });
