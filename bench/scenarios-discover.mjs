@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BENCH_DIR, DATA_DIR, MLPACK, mustRun, run } from "./measure.mjs";
+import { BENCH_DIR, DATA_DIR, MLPACK, mustRun, run, stats } from "./measure.mjs";
 import { RUNS } from "./scenarios.mjs";
 
 const BUSYBOX = process.env.MLPACK_TEST_BUSYBOX_IMAGE ?? "mlpack-test/busybox:latest";
@@ -149,7 +149,7 @@ export async function scenarioDiscoverLocal(src) {
     log(`discover local #${i + 1}: mlpack ${m.seconds.toFixed(2)} s (CPU ${m.cpuSeconds.toFixed(2)} s, ${m.maxRssMB.toFixed(0)} MB) | command alone ${c.seconds.toFixed(2)} s`);
   }
   await rm(work, { recursive: true, force: true });
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  rows.mlpack.note = `adds ${(median(rows.mlpack.runs.map((r) => r.seconds)) - median(rows.command.runs.map((r) => r.seconds))).toFixed(2)} s to the command (medians)`;
+  const median = (row) => stats(row.runs.map((r) => r.seconds)).median;
+  rows.mlpack.note = `adds ${(median(rows.mlpack) - median(rows.command)).toFixed(2)} s to the command (medians)`;
   return { rows: Object.values(rows) };
 }
